@@ -1,0 +1,63 @@
+"""Helpers shared by the claim modules: per-replicate reductions and standard findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from fc_check import stats
+from fc_check.regimes import TheoryRegime
+from fc_check.verdict import Finding, at_least, at_most, inside
+from fc_model import TheoryModel
+from fc_model.simulate import Trajectory
+
+MakeModel = Callable[[TheoryRegime], TheoryModel]
+
+
+def per_replicate(t: torch.Tensor) -> np.ndarray:
+    """A replicate-indexed tensor (``R`` or ``R x m``, neurons averaged) as a float64 array."""
+    t = t.detach().double().cpu()
+    return (t.mean(-1) if t.dim() > 1 else t).numpy()
+
+
+def contamination_ratio(traj: Trajectory) -> np.ndarray:
+    """Per replicate, ``mean_k |G_k| / mean_k C_k`` at the last checkpoint (learned correlations).
+
+    The magnitude of the background correlation is used so that opposite-signed neurons cannot
+    cancel (for a linear network ``G_k = a_k g`` and the signed mean is exactly 0)."""
+    f = traj.final
+    return per_replicate(f["background"].abs().mean(-1) / f["own_core"].mean(-1))
+
+
+def onset_index(traj: Trajectory) -> np.ndarray:
+    """Per replicate, the checkpoint index of T0 (0 for a censored replicate)."""
+    met = traj.history["onset_met"].bool()
+    return np.where(met.any(0).numpy(), met.float().argmax(0).numpy(), 0)
+
+
+def growth_since_onset(traj: Trajectory, key: str) -> np.ndarray:
+    """Per replicate, the neuron-mean of ``key`` at the end minus at T0."""
+    h = traj.history[key].double().numpy()
+    idx = onset_index(traj)
+    return h[-1] - h[idx, np.arange(h.shape[1])]
+
+
+def mean_at_least(claim: str, statistic: str, x: np.ndarray, threshold: float, level: float, note: str = "") -> Finding:
+    iv = stats.mean_interval_by_t(x, level, "lower")
+    return at_least(claim, statistic, iv, threshold, stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, "lower"), note)
+
+
+def mean_at_most(claim: str, statistic: str, x: np.ndarray, threshold: float, level: float, note: str = "") -> Finding:
+    iv = stats.mean_interval_by_t(x, level, "upper")
+    return at_most(claim, statistic, iv, threshold, stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, "upper"), note)
+
+
+def mean_inside(claim: str, statistic: str, x: np.ndarray, low: float, high: float, level: float, note: str = "") -> Finding:
+    iv = stats.mean_interval_by_t(x, level, "two-sided")
+    return inside(claim, statistic, iv, low, high, stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, "two-sided"), note)
+
+
+def history(traj: Trajectory, key: str) -> np.ndarray:
+    return traj.history[key].double().numpy()

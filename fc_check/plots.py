@@ -1,0 +1,35 @@
+"""Small drawing helpers for the report's figures (replicate means with interval bands)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+BAND_LEVEL = 0.95  # display only: bands are pictures, never assertions
+
+
+def band(ax: Any, x: Sequence[float], values: np.ndarray, label: str) -> None:
+    """Mean over replicates (columns of ``values``: checkpoints x R) with a t band."""
+    v = np.asarray(values, dtype=float)
+    mean = v.mean(1)
+    half = sps.t.ppf(0.5 + BAND_LEVEL / 2, max(1, v.shape[1] - 1)) * v.std(1, ddof=1) / np.sqrt(v.shape[1]) if v.shape[1] > 1 else 0 * mean
+    ax.plot(x, mean, label=label)
+    ax.fill_between(x, mean - half, mean + half, alpha=0.25)
+
+
+def curves(series: dict[str, np.ndarray], steps: Sequence[float], ylabel: str, vline: float | None = None, logx: bool = False) -> Callable[[Any], None]:
+    def draw(ax: Any) -> None:
+        for name, vals in series.items():
+            band(ax, steps, vals, name)
+        if vline is not None and np.isfinite(vline):
+            ax.axvline(vline, color="grey", linestyle="--", label=f"median T0 = {vline:g}")
+        if logx:
+            ax.set_xscale("symlog")
+        ax.set_xlabel("SGD step")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7)
+
+    return draw

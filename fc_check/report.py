@@ -1,0 +1,132 @@
+"""Merging per-worker verdict files into ``results.json`` and a self-contained ``index.html``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, select_autoescape
+
+from fc_check.catalogue import CLAIMS
+
+VERDICT_DIR = ".verdicts"
+
+
+def read_records(report_dir: Path) -> list[dict[str, Any]]:
+    """All records the workers appended (one JSON object per line; a torn last line is skipped)."""
+    out: list[dict[str, Any]] = []
+    folder = Path(report_dir) / VERDICT_DIR
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
+    verdicts = [r for r in records if r.get("kind") == "verdict"]
+    by_claim: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    for cid in CLAIMS:
+        rows = [v for v in verdicts if v["claim"] == cid]
+        if rows:
+            by_claim[cid] = {"rows": rows}
+    for v in verdicts:  # claims outside the catalogue (e.g. an extension) still get a section
+        by_claim.setdefault(v["claim"], {"rows": []})
+        if v not in by_claim[v["claim"]]["rows"]:
+            by_claim[v["claim"]]["rows"].append(v)
+    for cid, entry in by_claim.items():
+        rows = entry["rows"]
+        entry["verdict"] = "PASS" if all(r["verdict"] == "PASS" for r in rows) else "FAIL"
+        margins = [r for r in rows if r.get("margin") is not None]
+        entry["weakest"] = min(margins, key=lambda r: r["margin"]) if margins else rows[0]
+        entry["statement"] = rows[0].get("statement", "")
+        entry["paper_ref"] = rows[0].get("paper_ref", "")
+        entry["module"] = CLAIMS[cid].module if cid in CLAIMS else ""
+        entry["plots"] = [r for r in records if r.get("kind") == "plot" and r["claim"] == cid]
+        entry["tables"] = [r for r in records if r.get("kind") == "table" and r["claim"] == cid]
+    return by_claim
+
+
+def write_reports(report_dir: Path, session: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``results.json`` and ``index.html`` atomically from the worker files."""
+    report_dir = Path(report_dir)
+    records = read_records(report_dir)
+    verdicts = [r for r in records if r.get("kind") == "verdict"]
+    by_claim = summarise(records)
+    results = {"session": session, "claims": {cid: e["verdict"] for cid, e in by_claim.items()},
+               "verdicts": [{k: v for k, v in r.items() if k != "kind"} for r in verdicts]}
+    json_path, html_path = report_dir / "results.json", report_dir / "index.html"
+    atomic_write(json_path, json.dumps(results, indent=1, default=str))
+    atomic_write(html_path, render_html(by_claim, session))
+    return json_path, html_path
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, list):
+        return "[" + ", ".join(_fmt(v) for v in x) + "]"
+    if isinstance(x, dict):
+        return ", ".join(f"{k}={_fmt(v)}" for k, v in x.items())
+    return "" if x is None else str(x)
+
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>fc-verify report</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:.5em 0;font-size:.85em}td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top}
+th{background:#f3f3f3}.PASS{color:#065f06;font-weight:bold}.FAIL{color:#a00;font-weight:bold}
+code{font-size:.85em;word-break:break-all}section{border-top:2px solid #ddd;margin-top:2em}img{max-width:560px;margin:.3em}
+.small{font-size:.8em;color:#555}
+</style></head><body>
+<h1>fc-verify: feature contamination claims</h1>
+<p class="small">Zhang et al., ICML 2024. Profile <b>{{ s.profile }}</b>, suite false-fail budget {{ s.alpha }}
+(per asserted interval {{ fmt(s.level) }}, Bonferroni over {{ s.slots }} slots), device {{ s.device }}, torch {{ s.torch }},
+{{ claims|length }} claims, {{ s.n_verdicts }} verdicts. A PASS means the interval clears the threshold: it is wrong with
+probability at most its level. The resolution is the distance from the threshold at which a true claim passes with
+probability 0.9.</p>
+<h2 id="table">Claims at a glance</h2>
+<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>weakest statistic</th><th>estimate</th><th>interval</th><th>threshold</th><th>regimes</th></tr>
+{% for cid, e in claims.items() %}<tr class="claim-row"><td><a href="#{{ cid }}">{{ cid }}</a></td><td>{{ e.paper_ref }}</td>
+<td class="{{ e.verdict }}">{{ e.verdict }}</td><td>{{ e.weakest.statistic }}</td><td>{{ fmt(e.weakest.estimate) }}</td>
+<td>[{{ fmt(e.weakest.ci_low) }}, {{ fmt(e.weakest.ci_high) }}]</td><td>{{ fmt(e.weakest.threshold) }}</td><td>{{ e.rows|length }}</td></tr>
+{% endfor %}</table>
+{% if missing %}<p class="small">Not run in this session: {{ missing|join(", ") }}</p>{% endif %}
+{% for cid, e in claims.items() %}<section id="{{ cid }}"><h2>{{ cid }} <span class="{{ e.verdict }}">{{ e.verdict }}</span></h2>
+<p>{{ e.statement }}</p><p class="small">{{ e.paper_ref }}{% if e.module %} · checked in <code>{{ e.module }}</code>{% endif %}</p>
+<p class="small">Weakest regime found: {{ fmt(e.weakest.regime) }} (seed {{ e.weakest.seed }}, margin {{ fmt(e.weakest.margin) }})</p>
+<table><tr><th>verdict</th><th>statistic</th><th>estimate</th><th>interval</th><th>level</th><th>threshold</th><th>resolution</th><th>R</th><th>regime</th><th>seed</th><th>device</th><th>s</th><th>replay</th></tr>
+{% for r in e.rows %}<tr><td class="{{ r.verdict }}">{{ r.verdict }}</td><td>{{ r.statistic }}{% if r.note %}<br><span class="small">{{ r.note }}</span>{% endif %}</td>
+<td>{{ fmt(r.estimate) }}</td><td>[{{ fmt(r.ci_low) }}, {{ fmt(r.ci_high) }}] {{ r.method }}</td><td>{{ fmt(r.level) }}</td><td>{{ fmt(r.threshold) }}</td>
+<td>{{ fmt(r.detectable_effect) }}</td><td>{{ r.replicates }}</td><td class="small">{{ fmt(r.regime) }}</td><td>{{ r.seed }}</td><td>{{ r.device }}</td>
+<td>{{ r.duration_s }}</td><td><code>{{ r.replay }}</code></td></tr>{% endfor %}</table>
+{% for t in e.tables %}<h3>{{ t.title }}</h3><table><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in t.rows %}<tr>{% for v in row %}<td>{{ fmt(v) }}</td>{% endfor %}</tr>{% endfor %}</table>{% endfor %}
+{% for p in e.plots %}<figure><img alt="{{ p.title }}" src="data:image/png;base64,{{ p.png }}"><figcaption class="small">{{ p.title }}</figcaption></figure>{% endfor %}
+</section>{% endfor %}
+</body></html>
+"""
+
+
+def render_html(by_claim: dict[str, Any], session: dict[str, Any]) -> str:
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    env.globals["fmt"] = _fmt
+    missing = [cid for cid in CLAIMS if cid not in by_claim]
+    s = dict(session)
+    s.setdefault("n_verdicts", sum(len(e["rows"]) for e in by_claim.values()))
+    return env.from_string(_TEMPLATE).render(claims=by_claim, s=s, missing=missing)

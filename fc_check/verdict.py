@@ -1,0 +1,111 @@
+"""Findings (what a check measured and decided) and verdicts (findings with provenance)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fc_check.stats import Interval
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One asserted interval. ``margin`` is how far the interval clears the threshold (negative:
+    it does not), in the statistic's units; the weakest regime of a claim has the least margin."""
+
+    claim: str
+    statistic: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    level: float
+    threshold: Any
+    detectable_effect: float
+    replicates: int
+    passed: bool
+    margin: float
+    method: str
+    note: str = ""
+
+    def describe(self) -> str:
+        word = "PASS" if self.passed else "FAIL"
+        return (f"[{word}] {self.claim}: {self.statistic} = {self.estimate:.4g}, interval [{self.ci_low:.4g}, {self.ci_high:.4g}] "
+                f"({self.method}, non-coverage {self.level:.2g}), threshold {self.threshold}, resolution {self.detectable_effect:.3g}, "
+                f"R = {self.replicates}{'; ' + self.note if self.note else ''}")
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if isinstance(x, float | int) and math.isfinite(x) else None
+
+
+def at_least(claim: str, statistic: str, iv: Interval, threshold: float, resolution: float, note: str = "") -> Finding:
+    """Claim 'statistic >= threshold': PASS when the lower bound clears it."""
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, iv.clears_lower(threshold), iv.low - threshold, iv.method, note)
+
+
+def at_most(claim: str, statistic: str, iv: Interval, threshold: float, resolution: float, note: str = "") -> Finding:
+    """Claim 'statistic <= threshold': PASS when the upper bound clears it."""
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, iv.clears_upper(threshold), threshold - iv.high, iv.method, note)
+
+
+def inside(claim: str, statistic: str, iv: Interval, low: float, high: float, resolution: float, note: str = "") -> Finding:
+    """Claim 'low <= statistic <= high' (equivalence): PASS when the two-sided interval is inside."""
+    margin = min(iv.low - low, high - iv.high)
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, [low, high], resolution, iv.n, iv.inside(low, high), margin, iv.method, note)
+
+
+def exact(claim: str, statistic: str, value: float, tolerance: float, n: int, note: str = "") -> Finding:
+    """A deterministic identity: PASS when the measured discrepancy is at most ``tolerance``."""
+    ok = bool(math.isfinite(value) and value <= tolerance)
+    return Finding(claim, statistic, value, value, value, 0.0, tolerance, tolerance, n, ok, tolerance - value if math.isfinite(value) else -math.inf, "exact", note)
+
+
+@dataclass
+class Plot:
+    claim: str
+    title: str
+    draw: Callable[[Any], None]  # draws on a matplotlib Axes
+
+
+@dataclass
+class Outcome:
+    """What a check returns: its findings, the regime and seed it ran, and plots to register."""
+
+    findings: list[Finding]
+    regime: dict[str, Any]
+    seed: int
+    plots: list[Plot] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.findings) and all(f.passed for f in self.findings)
+
+    def message(self) -> str:
+        lines = [f.describe() for f in self.findings]
+        lines.append(f"regime: {json.dumps(self.regime, default=str)}; master seed {self.seed}")
+        return "\n".join(lines)
+
+
+VERDICT_KEYS = ("claim", "paper_ref", "statement", "verdict", "statistic", "estimate", "ci_low", "ci_high", "level",
+                "threshold", "detectable_effect", "replicates", "regime", "seed", "device", "torch", "duration_s", "replay")
+
+
+def verdict_record(f: Finding, *, paper_ref: str, statement: str, regime: dict[str, Any], seed: int, device: str,
+                   torch_version: str, duration_s: float, replay: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON object stored for one finding (keys of VERDICT_KEYS, plus method, margin, note)."""
+    d = asdict(f)
+    rec = {
+        "claim": f.claim, "paper_ref": paper_ref, "statement": statement, "verdict": "PASS" if f.passed else "FAIL",
+        "statistic": f.statistic, "estimate": _finite_or_none(f.estimate), "ci_low": _finite_or_none(f.ci_low),
+        "ci_high": _finite_or_none(f.ci_high), "level": f.level, "threshold": f.threshold,
+        "detectable_effect": _finite_or_none(f.detectable_effect), "replicates": f.replicates, "regime": regime, "seed": seed,
+        "device": device, "torch": torch_version, "duration_s": round(duration_s, 3), "replay": replay,
+        "method": d["method"], "margin": _finite_or_none(f.margin), "note": f.note,
+    }
+    if extra:
+        rec.update(extra)
+    return rec

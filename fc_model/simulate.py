@@ -1,0 +1,232 @@
+"""Batched online-SGD simulator of the theory setting and its observables (claims.md §2-3).
+
+``R`` independent replicates run as the leading dimension of one tensor program. By default
+the simulator runs in latent coordinates (the latent reduction of claims.md §2: with
+``noise = 0`` only ``M^T w_k`` evolves, so the cost does not depend on ``d``; ``d`` enters
+through the init scale only). ``space='full'`` trains in input space on ``x = M z + xi``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+from fc_model.config import SGD, FeatureModel, Network
+from fc_model.data import Sample, dictionary, generator, sample_latent, to_input
+from fc_model.network import activate, hinge, hinge_gradient, own_class, second_layer
+
+GradientFn = Callable[..., torch.Tensor]
+SamplerFn = Callable[..., Sample]
+InitFn = Callable[[Network, FeatureModel, torch.Generator, int, int, torch.dtype], torch.Tensor]
+
+
+def gaussian_init(net: Network, fm: FeatureModel, gen: torch.Generator, replicates: int, dim: int, dtype: torch.dtype) -> torch.Tensor:
+    """``w_k(0) ~ N(0, sigma0^2 I_dim)`` with ``sigma0 = 1/sqrt(d)`` unless set."""
+    w = torch.randn((replicates, net.m, dim), generator=gen, device=gen.device, dtype=dtype)
+    return w.mul_(net.init_scale(fm.d))
+
+
+@dataclass(frozen=True)
+class TheoryModel:
+    """The model under test: data, network, and the pieces a mutant may replace.
+
+    ``gradient``, ``sampler`` and ``init`` default to the paper's model; the mutants in
+    ``tests/`` swap one of them for a deliberately broken version and are named by ``name``.
+    """
+
+    features: FeatureModel = field(default_factory=FeatureModel)
+    network: Network = field(default_factory=Network)
+    gradient: GradientFn = hinge_gradient
+    sampler: SamplerFn = sample_latent
+    init: InitFn = gaussian_init
+    name: str = "paper"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.features, FeatureModel):
+            raise ValueError(f"features must be a FeatureModel, got {self.features!r}")
+        if not isinstance(self.network, Network):
+            raise ValueError(f"network must be a Network, got {self.network!r}")
+
+
+@dataclass(frozen=True)
+class Onset:
+    """Theorem 4.1's criterion: a fraction ``fraction`` of each class's own neurons has ``Delta_k >= delta``."""
+
+    delta: float = 0.5
+    fraction: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not (0 < self.delta <= 1 and 0 < self.fraction <= 1):
+            raise ValueError(f"Onset needs delta in (0, 1] and fraction in (0, 1], got {self}")
+
+
+@dataclass
+class Trajectory:
+    """What a run recorded. ``history[name]`` is ``n_checkpoints x R``; ``final``/``initial``
+    hold per-neuron observables (``R x m``) at the last and first checkpoints."""
+
+    steps: list[int]
+    history: dict[str, torch.Tensor]
+    initial: dict[str, torch.Tensor]
+    final: dict[str, torch.Tensor]
+    weights0: torch.Tensor  # latent (or full-space) initial weights, R x m x D
+    weights: torch.Tensor
+
+    def onset_step(self) -> torch.Tensor:
+        """Per replicate, the first recorded step meeting the onset criterion (``nan``: censored)."""
+        met = self.history["onset_met"].bool()
+        steps = torch.tensor(self.steps, dtype=torch.float64)
+        first = torch.where(met.any(0), met.float().argmax(0), torch.full((met.shape[1],), -1))
+        return torch.where(first >= 0, steps[first.clamp_min(0)], torch.tensor(float("nan"), dtype=torch.float64))
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``'auto'`` is CUDA when available, else CPU; ``'cpu'``, ``'cuda'``, ``'cuda:N'`` as given."""
+    text = str(device)
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if text == "cpu" or text == "cuda" or (text.startswith("cuda:") and text[5:].isdigit()):
+        if text.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device {text!r} requested but CUDA is not available; use 'cpu' or 'auto'")
+        return torch.device(text)
+    raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {text!r}")
+
+
+def observe(model: TheoryModel, V: torch.Tensor, V0: torch.Tensor, ev: Sample, onset: Onset) -> dict[str, torch.Tensor]:
+    """Observables of claims.md §3 from latent weights ``V`` (``R x m x d0``) on the eval set."""
+    fm, net = model.features, model.network
+    a = second_layer(net.m, V.dtype, V.device)
+    yk = own_class(net.m, V.dtype, V.device)
+    pre = torch.bmm(ev.z, V.transpose(1, 2))  # R x n x m
+    active = (pre > 0).to(V.dtype)
+    pos = (ev.y > 0).to(V.dtype)
+    n_pos = pos.sum(-1, keepdim=True).clamp_min(1)
+    n_neg = (1 - pos).sum(-1, keepdim=True).clamp_min(1)
+    p_pos = torch.bmm(pos.unsqueeze(1), active).squeeze(1) / n_pos  # R x m
+    p_neg = torch.bmm((1 - pos).unsqueeze(1), active).squeeze(1) / n_neg
+    own_pos = yk > 0
+    p_own = torch.where(own_pos, p_pos, p_neg)
+    p_other = torch.where(own_pos, p_neg, p_pos)
+    delta = p_own - p_other
+    learned = V - V0
+    core_pos = learned[..., fm.core_pos.start : fm.core_pos.stop].mean(-1)
+    core_neg = learned[..., fm.core_neg.start : fm.core_neg.stop].mean(-1)
+    bg = learned[..., fm.bg.start : fm.bg.stop].mean(-1) if fm.k_bg else torch.zeros_like(core_pos)
+    if fm.layout == "disjoint":
+        own = torch.where(own_pos, core_pos, core_neg)
+        other = torch.where(own_pos, core_neg, core_pos)
+    else:
+        own = yk * core_pos
+        other = torch.full_like(own, float("nan"))
+    out = {"p_own": p_own, "p_other": p_other, "delta": delta, "own_core": own, "other_core": other, "background": bg}
+    asym = (delta >= onset.delta).to(V.dtype)
+    half = net.m // 2
+    out["frac_asym_pos"] = asym[:, :half].mean(-1)
+    out["frac_asym_neg"] = asym[:, half:].mean(-1)
+    out["onset_met"] = ((out["frac_asym_pos"] >= onset.fraction) & (out["frac_asym_neg"] >= onset.fraction)).to(V.dtype)
+    for tag, z in (("id", ev.z), ("ood", ev.z_ood)):
+        margin = ev.y * (activate(net.activation, torch.bmm(z, V.transpose(1, 2))) @ a)
+        out[f"hinge_{tag}"] = hinge(margin).mean(-1)
+        out[f"err_{tag}"] = (margin <= 0).to(V.dtype).mean(-1)
+        out[f"logistic_{tag}"] = F.softplus(-margin).mean(-1)
+    return out
+
+
+PER_NEURON = ("p_own", "p_other", "delta", "own_core", "other_core", "background")
+
+
+def _reduce(obs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Per-replicate summaries kept at every checkpoint (per-neuron values are means over neurons)."""
+    return {k: (v.mean(-1) if k in PER_NEURON else v) for k, v in obs.items()}
+
+
+def simulate(
+    model: TheoryModel,
+    sgd: SGD,
+    replicates: int,
+    seed: int,
+    *,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    space: Literal["latent", "full"] = "latent",
+    init: torch.Tensor | None = None,
+    onset: Onset | None = None,
+    stop_at_onset: bool = False,
+    chunk_elements: int = 1 << 21,
+) -> Trajectory:
+    """Train ``replicates`` independent networks with online SGD and record observables.
+
+    ``init`` overrides the initial weights (``R x m x D``, ``D = d0`` in latent space, ``d`` in
+    full space), which couples a latent run to a full-space one. ``stop_at_onset`` ends the run
+    at the first checkpoint at which every replicate has met the onset criterion (used to
+    locate ``T0``; replicates that never meet it are censored).
+    """
+    if not isinstance(replicates, int) or replicates < 1:
+        raise ValueError(f"replicates must be an integer >= 1, got {replicates!r}")
+    if space not in ("latent", "full"):
+        raise ValueError(f"space must be 'latent' or 'full', got {space!r}")
+    onset = onset or Onset()
+    dev = resolve_device(device)
+    fm, net = model.features, model.network
+    if space == "latent" and fm.noise > 0:
+        raise ValueError("noise > 0 breaks the latent reduction; use space='full'")
+    R, B, D0 = replicates, sgd.batch, fm.d0
+    M = dictionary(fm, generator(seed, "dictionary", dev), R, dtype) if space == "full" else None
+    dim = fm.d if space == "full" else D0
+    if init is None:
+        W = model.init(net, fm, generator(seed, "init", dev), R, dim, dtype)
+    else:
+        if tuple(init.shape) != (R, net.m, dim):
+            raise ValueError(f"init must have shape {(R, net.m, dim)}, got {tuple(init.shape)}")
+        W = init.to(device=dev, dtype=dtype).clone()
+    W0 = W.clone()
+    ev = model.sampler(fm, generator(seed, "eval", dev), R, sgd.n_eval, paired_ood=True, dtype=dtype)
+    train_gen = generator(seed, "train", dev)
+    noise_gen = generator(seed, "probe", dev) if fm.noise > 0 else None
+    a = second_layer(net.m, dtype, dev)
+
+    def latent(w: torch.Tensor) -> torch.Tensor:
+        return w if M is None else torch.bmm(w, M)
+
+    V0 = latent(W0)
+    checkpoints = sgd.schedule.steps(sgd.steps)
+    marks = set(checkpoints)
+    recorded: list[int] = []
+    rows: list[dict[str, torch.Tensor]] = []
+    initial: dict[str, torch.Tensor] = {}
+    last: dict[str, torch.Tensor] = {}
+
+    def record(step: int) -> bool:
+        nonlocal initial, last
+        obs = observe(model, latent(W), V0, ev, onset)
+        recorded.append(step)
+        rows.append(_reduce(obs))
+        if step == 0:
+            initial = obs
+        last = obs
+        if stop_at_onset:
+            met = torch.stack([r["onset_met"] for r in rows]).amax(0)
+            return bool(met.all())
+        return False
+
+    stop = record(0) if 0 in marks else False
+    chunk = max(1, chunk_elements // (R * B * D0))
+    step = 0
+    while step < sgd.steps and not stop:
+        n = min(chunk, sgd.steps - step)
+        s = model.sampler(fm, train_gen, R, n * B, dtype=dtype)
+        zs = s.z.view(R, n, B, D0)
+        ys = s.y.view(R, n, B)
+        for i in range(n):
+            x = zs[:, i] if M is None else to_input(zs[:, i], M, fm.noise, noise_gen)
+            W.sub_(model.gradient(net.activation, W, x, ys[:, i], a), alpha=sgd.eta)
+            step += 1
+            if step in marks and record(step):
+                stop = True
+                break
+    history = {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
+    return Trajectory(recorded, history, initial, last, W0, W)

@@ -1,0 +1,101 @@
+"""Theorem 4.2 (learned features = feature contamination), Zhang et al. ICML 2024, §4.
+
+For the neurons that became asymmetric (Theorem 4.1), from T0 on both the correlation with
+the neuron's own core features and with the background features grow, at comparable rates:
+the background-to-core ratio is bounded below; the correlation with the other class's core
+does not grow; and a neuron's background contamination increases with its asymmetry.
+Statistics (one number per replicate, t intervals over replicates):
+
+* ``own-core-growth``: neuron-mean learned own-core correlation at the end minus at T0, > 0.
+* ``background-growth``: the same for the background, > 0.
+* ``contamination-ratio``: ``mean_k |G_k| / mean_k C_k`` at the end, >= 0.2.
+* ``other-core-no-growth``: neuron-mean learned other-core correlation, <= 0.
+* ``background-tracks-asymmetry``: Pearson correlation across neurons of ``Delta_k`` and ``G_k``, >= 0.5.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import example, given
+
+from fc_check.common import MakeModel, contamination_ratio, growth_since_onset, history, mean_at_least, mean_at_most, per_replicate
+from fc_check.hypo import active_profile, fc_settings
+from fc_check.plots import curves
+from fc_check.regimes import TheoryRegime, paper_model, paper_regime, run, theory_regimes
+from fc_check.verdict import Outcome, Plot
+
+R = active_profile().replicates
+REGIMES = theory_regimes(replicates=R)
+PAPER = paper_regime(R)
+
+
+def _run(make_model: MakeModel, regime: TheoryRegime, device: str):  # noqa: ANN202
+    return run(make_model(regime), regime.sgd(), regime.replicates, regime.seed, device)
+
+
+def check_own_core_growth(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.0) -> Outcome:
+    traj = _run(make_model, regime, device)
+    x = growth_since_onset(traj, "own_core")
+    f = mean_at_least("theorem-4.2/own-core-growth", "own-core learned correlation, end minus T0", x, threshold, level)
+    steps = traj.steps
+    plot = Plot(f.claim, "Learned correlations over training (replicate mean, 95% band)", curves(
+        {"own core": history(traj, "own_core"), "other core": history(traj, "other_core"), "background": history(traj, "background")},
+        steps, "learned correlation", vline=float(np.nanmedian(traj.onset_step().numpy()))))
+    return Outcome([f], regime.as_dict(), regime.seed, [plot])
+
+
+def check_background_growth(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.0) -> Outcome:
+    x = growth_since_onset(_run(make_model, regime, device), "background")
+    return Outcome([mean_at_least("theorem-4.2/background-growth", "background learned correlation, end minus T0", x, threshold, level)], regime.as_dict(), regime.seed)
+
+
+def check_contamination_ratio(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.2) -> Outcome:
+    x = contamination_ratio(_run(make_model, regime, device))
+    return Outcome([mean_at_least("theorem-4.2/contamination-ratio", "mean|G_k| / mean C_k at the end", x, threshold, level)], regime.as_dict(), regime.seed)
+
+
+def check_other_core_no_growth(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.0) -> Outcome:
+    x = per_replicate(_run(make_model, regime, device).final["other_core"])
+    return Outcome([mean_at_most("theorem-4.2/other-core-no-growth", "other-core learned correlation at the end", x, threshold, level)], regime.as_dict(), regime.seed)
+
+
+def check_background_tracks_asymmetry(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.5) -> Outcome:
+    f = _run(make_model, regime, device).final
+    delta, g = f["delta"].double().cpu().numpy(), f["background"].double().cpu().numpy()
+    x = np.array([np.corrcoef(delta[r], g[r])[0, 1] if delta[r].std() > 0 and g[r].std() > 0 else 0.0 for r in range(delta.shape[0])])
+    return Outcome([mean_at_least("theorem-4.2/background-tracks-asymmetry", "corr across neurons of Delta_k and G_k", x, threshold, level)], regime.as_dict(), regime.seed)
+
+
+@fc_settings()
+@given(regime=REGIMES)
+@example(regime=PAPER)
+def test_own_core_growth(fc, regime: TheoryRegime) -> None:
+    fc.check(check_own_core_growth, paper_model, regime)
+
+
+@fc_settings()
+@given(regime=REGIMES)
+@example(regime=PAPER)
+def test_background_growth(fc, regime: TheoryRegime) -> None:
+    fc.check(check_background_growth, paper_model, regime)
+
+
+@fc_settings()
+@given(regime=REGIMES)
+@example(regime=PAPER)
+def test_contamination_ratio(fc, regime: TheoryRegime) -> None:
+    fc.check(check_contamination_ratio, paper_model, regime)
+
+
+@fc_settings()
+@given(regime=REGIMES)
+@example(regime=PAPER)
+def test_other_core_no_growth(fc, regime: TheoryRegime) -> None:
+    fc.check(check_other_core_no_growth, paper_model, regime)
+
+
+@fc_settings()
+@given(regime=REGIMES)
+@example(regime=PAPER)
+def test_background_tracks_asymmetry(fc, regime: TheoryRegime) -> None:
+    fc.check(check_background_tracks_asymmetry, paper_model, regime)
