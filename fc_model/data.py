@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from fc_model.config import FeatureModel, Uniform
+from fc_model.config import FeatureModel
 
 STREAMS = ("dictionary", "init", "eval", "train", "probe")
 

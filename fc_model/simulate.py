@@ -8,7 +8,7 @@ through the init scale only). ``space='full'`` trains in input space on ``x = M 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -34,7 +34,7 @@ def gaussian_init(net: Network, fm: FeatureModel, gen: torch.Generator, replicat
 class TheoryModel:
     """The model under test: data, network, and the pieces a mutant may replace.
 
-    ``gradient``, ``sampler`` and ``init`` default to the paper's model; the mutants in
+    ``gradient``, ``sampler``, ``init`` and ``dictionary`` default to the paper's model; the mutants in
     ``tests/`` swap one of them for a deliberately broken version and are named by ``name``.
     """
 
@@ -43,6 +43,7 @@ class TheoryModel:
     gradient: GradientFn = hinge_gradient
     sampler: SamplerFn = sample_latent
     init: InitFn = gaussian_init
+    dictionary: Callable[[FeatureModel, torch.Generator, int, torch.dtype], torch.Tensor] = dictionary
     name: str = "paper"
 
     def __post_init__(self) -> None:
@@ -144,6 +145,64 @@ def _reduce(obs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: (v.mean(-1) if k in PER_NEURON else v) for k, v in obs.items()}
 
 
+def _sgd_steps(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | None, seed: int, chunk_elements: int) -> Iterator[int]:
+    """Update ``W`` in place, one online-SGD step at a time, yielding the step count after each.
+
+    Training batches are drawn ``chunk`` steps at a time (one sampler call per chunk) to cut the
+    per-step overhead. The chunk size sets the order in which the stream is consumed, so a
+    trajectory is reproducible for a fixed ``chunk_elements`` (the default everywhere).
+    """
+    fm, net = model.features, model.network
+    R, B, D0 = W.shape[0], sgd.batch, fm.d0
+    train_gen = generator(seed, "train", W.device)
+    noise_gen = generator(seed, "probe", W.device) if fm.noise > 0 else None
+    a = second_layer(net.m, W.dtype, W.device)
+    chunk = max(1, chunk_elements // (R * B * D0))
+    step = 0
+    while step < sgd.steps:
+        n = min(chunk, sgd.steps - step)
+        s = model.sampler(fm, train_gen, R, n * B, dtype=W.dtype)
+        zs = s.z.view(R, n, B, D0)
+        ys = s.y.view(R, n, B)
+        for i in range(n):
+            x = zs[:, i] if M is None else to_input(zs[:, i], M, fm.noise, noise_gen)
+            W.sub_(model.gradient(net.activation, W, x, ys[:, i], a), alpha=sgd.eta)
+            step += 1
+            yield step
+
+
+def onset_steps(model: TheoryModel, sgd: SGD, replicates: int, seed: int, *, device: str | torch.device = "cpu",
+                onset: Onset | None = None, chunk_elements: int = 1 << 21) -> torch.Tensor:
+    """Theorem 4.1's ``T0`` per replicate: the first step (evaluated at every step on the
+    ``sgd.n_eval`` held-out samples) at which the onset criterion holds; ``nan`` if it never
+    does within ``sgd.steps`` (censored). Only activation rates are computed, so this is cheap;
+    it stops once every replicate has met the criterion. Same seeds and streams as ``simulate``."""
+    onset = onset or Onset()
+    dev = resolve_device(device)
+    fm, net = model.features, model.network
+    W = model.init(net, fm, generator(seed, "init", dev), replicates, fm.d0, torch.float32)
+    ev = model.sampler(fm, generator(seed, "eval", dev), replicates, sgd.n_eval, dtype=torch.float32)
+    pos = (ev.y > 0).float()
+    weights = torch.stack([pos / pos.sum(-1, keepdim=True).clamp_min(1), (1 - pos) / (1 - pos).sum(-1, keepdim=True).clamp_min(1)], 1)  # R x 2 x n
+    half = net.m // 2
+    t0 = torch.full((replicates,), float("nan"), dtype=torch.float64)
+
+    def check(step: int) -> bool:
+        rates = torch.bmm(weights, (torch.bmm(ev.z, W.transpose(1, 2)) > 0).float())  # R x 2 x m: p(+1), p(-1)
+        delta = torch.cat([rates[:, 0, :half] - rates[:, 1, :half], rates[:, 1, half:] - rates[:, 0, half:]], -1)
+        asym = (delta >= onset.delta).float()
+        met = (asym[:, :half].mean(-1) >= onset.fraction) & (asym[:, half:].mean(-1) >= onset.fraction)
+        new = met.cpu() & torch.isnan(t0)
+        t0[new] = float(step)
+        return bool((~torch.isnan(t0)).all())
+
+    if not check(0):
+        for step in _sgd_steps(model, sgd, W, None, seed, chunk_elements):
+            if check(step):
+                break
+    return t0
+
+
 def simulate(
     model: TheoryModel,
     sgd: SGD,
@@ -174,8 +233,8 @@ def simulate(
     fm, net = model.features, model.network
     if space == "latent" and fm.noise > 0:
         raise ValueError("noise > 0 breaks the latent reduction; use space='full'")
-    R, B, D0 = replicates, sgd.batch, fm.d0
-    M = dictionary(fm, generator(seed, "dictionary", dev), R, dtype) if space == "full" else None
+    R, D0 = replicates, fm.d0
+    M = model.dictionary(fm, generator(seed, "dictionary", dev), R, dtype) if space == "full" else None
     dim = fm.d if space == "full" else D0
     if init is None:
         W = model.init(net, fm, generator(seed, "init", dev), R, dim, dtype)
@@ -185,9 +244,6 @@ def simulate(
         W = init.to(device=dev, dtype=dtype).clone()
     W0 = W.clone()
     ev = model.sampler(fm, generator(seed, "eval", dev), R, sgd.n_eval, paired_ood=True, dtype=dtype)
-    train_gen = generator(seed, "train", dev)
-    noise_gen = generator(seed, "probe", dev) if fm.noise > 0 else None
-    a = second_layer(net.m, dtype, dev)
 
     def latent(w: torch.Tensor) -> torch.Tensor:
         return w if M is None else torch.bmm(w, M)
@@ -214,19 +270,9 @@ def simulate(
         return False
 
     stop = record(0) if 0 in marks else False
-    chunk = max(1, chunk_elements // (R * B * D0))
-    step = 0
-    while step < sgd.steps and not stop:
-        n = min(chunk, sgd.steps - step)
-        s = model.sampler(fm, train_gen, R, n * B, dtype=dtype)
-        zs = s.z.view(R, n, B, D0)
-        ys = s.y.view(R, n, B)
-        for i in range(n):
-            x = zs[:, i] if M is None else to_input(zs[:, i], M, fm.noise, noise_gen)
-            W.sub_(model.gradient(net.activation, W, x, ys[:, i], a), alpha=sgd.eta)
-            step += 1
+    if not stop:
+        for step in _sgd_steps(model, sgd, W, M, seed, chunk_elements):
             if step in marks and record(step):
-                stop = True
                 break
     history = {k: torch.stack([r[k] for r in rows]) for k in rows[0]}
     return Trajectory(recorded, history, initial, last, W0, W)
