@@ -44,9 +44,9 @@ def growth_since_onset(traj: Trajectory, key: str) -> np.ndarray:
     return h[-1] - h[idx, np.arange(h.shape[1])]
 
 
-def mean_at_least(claim: str, statistic: str, x: np.ndarray, threshold: float, level: float, note: str = "") -> Finding:
+def mean_at_least(claim: str, statistic: str, x: np.ndarray, threshold: float, level: float, note: str = "", strict: bool = False) -> Finding:
     iv = stats.mean_interval_by_t(x, level, "lower")
-    return at_least(claim, statistic, iv, threshold, stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, "lower"), note)
+    return at_least(claim, statistic, iv, threshold, stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, "lower"), note, strict)
 
 
 def mean_at_most(claim: str, statistic: str, x: np.ndarray, threshold: float, level: float, note: str = "") -> Finding:

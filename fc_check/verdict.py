@@ -41,9 +41,11 @@ def _finite_or_none(x: float) -> float | None:
     return x if isinstance(x, float | int) and math.isfinite(x) else None
 
 
-def at_least(claim: str, statistic: str, iv: Interval, threshold: float, resolution: float, note: str = "") -> Finding:
-    """Claim 'statistic >= threshold': PASS when the lower bound clears it."""
-    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, iv.clears_lower(threshold), iv.low - threshold, iv.method, note)
+def at_least(claim: str, statistic: str, iv: Interval, threshold: float, resolution: float, note: str = "", strict: bool = False) -> Finding:
+    """Claim 'statistic >= threshold' (``strict``: '>', for 'grows' claims with threshold 0):
+    PASS when the lower bound clears it. A NaN bound never passes."""
+    ok = iv.low > threshold if strict else iv.clears_lower(threshold)
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, bool(ok), iv.low - threshold, iv.method, note)
 
 
 def at_most(claim: str, statistic: str, iv: Interval, threshold: float, resolution: float, note: str = "") -> Finding:

@@ -46,7 +46,8 @@ def activation_derivative(act: Activation, pre: torch.Tensor) -> torch.Tensor:
     if act.name == "identity":
         return torch.ones_like(pre)
     if act.name == "leaky_relu":
-        return torch.where(pre > 0, 1.0, act.slope).to(pre.dtype)
+        # full_like keeps the slope in pre's dtype (a Python scalar in where() would be float32)
+        return torch.where(pre > 0, torch.ones_like(pre), torch.full_like(pre, act.slope))
     raise ValueError(f"no closed-form derivative for {act.name!r}; use autograd")
 
 

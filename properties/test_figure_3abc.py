@@ -48,8 +48,8 @@ def check_figure_3b(make_model: MakeModel, regime: TheoryRegime, *, level: float
 
 def check_figure_3c(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str) -> Outcome:
     traj = _traj(make_model, regime, device)
-    f1 = mean_at_least("figure-3c", "rise of own-core correlation", per_replicate(traj.final["own_core"]), 0.0, level)
-    f2 = mean_at_least("figure-3c", "rise of background correlation", per_replicate(traj.final["background"]), 0.0, level)
+    f1 = mean_at_least("figure-3c", "rise of own-core correlation", per_replicate(traj.final["own_core"]), 0.0, level, strict=True)
+    f2 = mean_at_least("figure-3c", "rise of background correlation", per_replicate(traj.final["background"]), 0.0, level, strict=True)
     plot = Plot("figure-3c", "(c) learned correlations with core and background features",
                 curves({"own core": history(traj, "own_core"), "background": history(traj, "background")}, traj.steps, "learned correlation", logx=True))
     return Outcome([f1, f2], regime.as_dict(), regime.seed, [plot])

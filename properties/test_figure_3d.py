@@ -69,7 +69,7 @@ def check_figure_3d(make_setting, reg: GeneralRegime, *, level: float, device: s
     growth = np.log(per_replicate(res.bg_corr[-1] / res.bg_corr[0]))
     gap = np.log(per_replicate(res.ood_loss[-1] / res.train_loss[-1]))
     fs = [mean_at_least(claim, "log(final / initial background correlation)", growth, math.log(growth_min), level, note=f"threshold log {growth_min:g}"),
-          mean_at_least(claim, "log(OOD / training logistic loss), paired", gap, 0.0, level)]
+          mean_at_least(claim, "log(OOD / training logistic loss), paired", gap, 0.0, level, strict=True)]
     ours = [float(res.bg_corr[0].mean()), float(res.bg_corr[-1].mean()), float(res.core_corr[-1].mean()), float(res.train_loss[-1].mean()), float(res.ood_loss[-1].mean())]
     ref = AUTHORS[reg.activation] if reg.activation in AUTHORS else {}
     table = {"claim": claim, "title": f"{reg.activation}: authors' code (claims.md §6) beside this suite ({reg.iterations} iterations, mean of {reg.replicates})",

@@ -87,7 +87,8 @@ def check_projection_identity(gradient: GradientFn, net: NetworkDraw, *, level: 
     proj = torch.bmm(gradient(act, W, x, y, a), M)  # <grad_{w_k}, m_j>: R x m x d0
     pre = torch.bmm(x, W.transpose(1, 2))
     f = activate(act, pre) @ a
-    ind = (pre > 0).double() if act.name == "relu" else torch.where(pre > 0, 1.0, act.slope if act.name == "leaky_relu" else 1.0).double()
+    low = {"relu": 0.0, "identity": 1.0, "leaky_relu": act.slope}[act.name]
+    ind = torch.where(pre > 0, torch.ones_like(pre), torch.full_like(pre, low))
     coef = -(y * (y * f < 1).double()).unsqueeze(-1) * a * ind / net.n  # R x n x m
     formula = torch.bmm(coef.transpose(1, 2), z)
     err = float((proj - formula).abs().max() / formula.abs().max().clamp_min(1e-300))

@@ -66,13 +66,13 @@ def gaps(estimator: GradientFn, reg: GapRegime, device: str) -> tuple[dict[int, 
     a = second_layer(net.m, torch.float64, dev)
     n_pop = 100 * max(reg.batch_sizes)
     pop = model.sampler(fm, generator(reg.seed, "eval", dev), Rr, n_pop, dtype=torch.float64)
-    g_pop = estimator(net.activation, W, pop.z, pop.y, a)
-    # variance of one term, for the finite-population correction of the RMS
-    second = hinge_gradient(net.activation, W, pop.z, pop.y, a)  # mean term (unbiased reference)
+    # the population value is the reference mean of the terms over the large sample; the
+    # estimator under test is applied to the batches only
+    g_pop = hinge_gradient(net.activation, W, pop.z, pop.y, a)
     pre = torch.bmm(pop.z, W.transpose(1, 2))
     f = pre.clamp_min(0) @ a
     coef = -(pop.y * (pop.y * f < 1).double()).unsqueeze(-1) * a * (pre > 0).double()
-    var = (torch.bmm((coef**2).transpose(1, 2), pop.z**2) / n_pop - second**2).mean((-1, -2))
+    var = (torch.bmm((coef**2).transpose(1, 2), pop.z**2) / n_pop - g_pop**2).mean((-1, -2))
     gen = generator(reg.seed, "train", dev)
     out = {}
     for n in reg.batch_sizes:

@@ -36,7 +36,7 @@ def _run(make_model: MakeModel, regime: TheoryRegime, device: str):  # noqa: ANN
 def check_own_core_growth(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.0) -> Outcome:
     traj = _run(make_model, regime, device)
     x = growth_since_onset(traj, "own_core")
-    f = mean_at_least("theorem-4.2/own-core-growth", "own-core learned correlation, end minus T0", x, threshold, level)
+    f = mean_at_least("theorem-4.2/own-core-growth", "own-core learned correlation, end minus T0", x, threshold, level, strict=True)
     steps = traj.steps
     plot = Plot(f.claim, "Learned correlations over training (replicate mean, 95% band)", curves(
         {"own core": history(traj, "own_core"), "other core": history(traj, "other_core"), "background": history(traj, "background")},
@@ -46,7 +46,7 @@ def check_own_core_growth(make_model: MakeModel, regime: TheoryRegime, *, level:
 
 def check_background_growth(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.0) -> Outcome:
     x = growth_since_onset(_run(make_model, regime, device), "background")
-    return Outcome([mean_at_least("theorem-4.2/background-growth", "background learned correlation, end minus T0", x, threshold, level)], regime.as_dict(), regime.seed)
+    return Outcome([mean_at_least("theorem-4.2/background-growth", "background learned correlation, end minus T0", x, threshold, level, strict=True)], regime.as_dict(), regime.seed)
 
 
 def check_contamination_ratio(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.2) -> Outcome:

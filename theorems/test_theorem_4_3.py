@@ -53,7 +53,7 @@ def check_ood_error_grows(make_model: MakeModel, regime: TheoryRegime, *, level:
         means.append(err)
     iv, se = stats.trend_interval_by_clustered_ols(np.concatenate(values), np.concatenate(ranks), np.concatenate(groups), level, "lower")
     f = at_least("theorem-4.3/ood-error-grows-with-background", "slope of OOD 0-1 error on rank of k_bg/k_core", iv, 0.0,
-                 stats.min_margin_resolvable_by_normal(se, level, "lower", df=iv.n - 1), note=f"k_bg levels {levels}, k_core {regime.k_core}")
+                 stats.min_margin_resolvable_by_normal(se, level, "lower", df=iv.n - 1), note=f"k_bg levels {levels}, k_core {regime.k_core}", strict=True)
 
     def draw(ax) -> None:  # noqa: ANN001
         ratios = [k / regime.k_core for k in levels]

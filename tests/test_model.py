@@ -1,0 +1,100 @@
+"""Unit tests of fc_model: validation, samplers, gradients, reproducibility, latent reduction."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from fc_model import (SGD, Activation, FeatureModel, Network, Schedule, TheoryModel, Uniform, autograd_gradient, closed_form_gradient, dictionary,
+                      generator, sample_latent, second_layer, simulate)
+from fc_model.data import label_background_correlation
+from fc_model.distill import Distillation
+from fc_model.general import GeneralSetting, train_general
+from fc_model.simulate import resolve_device
+
+
+@pytest.mark.parametrize(("build", "field"), [
+    (lambda: Network(m=3), "m"), (lambda: Network(m=0), "m"), (lambda: FeatureModel(k_core=0), "k_core"),
+    (lambda: FeatureModel(k_core=8, k_bg=8, d=16), "d"), (lambda: SGD(eta=0.0), "eta"), (lambda: SGD(eta=-1.0), "eta"),
+    (lambda: Uniform(1.0, 1.0), "non-empty"), (lambda: Uniform(float("nan"), 1.0), "Uniform.low"), (lambda: SGD(eta=float("nan")), "eta"),
+    (lambda: Activation("swish"), "activation"), (lambda: Activation("leaky_relu", 1.5), "slope"), (lambda: FeatureModel(layout="mixed"), "layout"),
+    (lambda: FeatureModel(noise=-1.0), "noise"), (lambda: Network(sigma0=0.0), "sigma0"), (lambda: resolve_device("tpu"), "device"),
+    (lambda: GeneralSetting(lr=0.0), "lr"), (lambda: Distillation(width=0), "width"), (lambda: SGD(batch=0), "batch"),
+])
+def test_invalid_configuration_names_the_field(build, field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        build()
+
+
+def test_nothing_runs_on_invalid_replicates() -> None:
+    with pytest.raises(ValueError, match="replicates"):
+        simulate(TheoryModel(), SGD(steps=1), 0, 0)
+
+
+@pytest.mark.parametrize("layout", ["disjoint", "signed"])
+def test_sampler_support_and_class_structure(layout: str) -> None:
+    fm = FeatureModel(k_core=4, k_bg=3, d=64, layout=layout)
+    s = sample_latent(fm, generator(1, "train"), 3, 500, paired_ood=True)
+    assert s.z.shape == (3, 500, fm.d0) and set(s.y.unique().tolist()) == {-1.0, 1.0}
+    bg, bg_ood = s.z[..., fm.bg.start :], s.z_ood[..., fm.bg.start :]
+    assert bg.min() >= 0 and bg.max() <= 1 and bg_ood.min() >= -1 and bg_ood.max() <= 0
+    core = s.z[..., : fm.d0 - fm.k_bg]
+    assert torch.equal(core, s.z_ood[..., : fm.d0 - fm.k_bg])  # paired: same labels and core draws
+    pos = s.y > 0
+    if layout == "disjoint":
+        assert (core[..., 4:][pos] == 0).all() and (core[..., :4][~pos] == 0).all()
+        assert (core[..., :4][pos] >= 0).all()
+    else:
+        assert (core[pos] >= 0).all() and (core[~pos] <= 0).all()
+
+
+def test_id_background_is_uncorrelated_with_label() -> None:
+    fm = FeatureModel()
+    corr = label_background_correlation(sample_latent(fm, generator(3, "eval"), 8, 20_000), fm)
+    # 8 replicates of a correlation with sd 1/sqrt(20000) = 0.007: |mean| under 6 se
+    assert corr.mean().abs() < 6 * 0.0071 / math.sqrt(8)
+
+
+def test_dictionary_is_orthonormal() -> None:
+    M = dictionary(FeatureModel(k_core=4, k_bg=4, d=50), generator(0, "dictionary"), 2)
+    assert torch.allclose(M.transpose(1, 2) @ M, torch.eye(12, dtype=M.dtype).expand(2, 12, 12), atol=1e-12)
+
+
+@pytest.mark.parametrize("act", [Activation("relu"), Activation("identity"), Activation("leaky_relu", 0.3)])
+def test_closed_form_gradient_equals_autograd(act: Activation) -> None:
+    g = torch.Generator().manual_seed(0)
+    W, x = torch.randn(2, 8, 10, generator=g, dtype=torch.float64), torch.randn(2, 32, 10, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 2, (2, 32), generator=g).double() * 2 - 1
+    a = second_layer(8, torch.float64)
+    torch.testing.assert_close(closed_form_gradient(act, W, x, y, a), autograd_gradient(act, W, x, y, a), rtol=1e-12, atol=1e-14)
+
+
+def test_same_seed_is_bit_identical_on_cpu() -> None:
+    sgd = SGD(steps=50, schedule=Schedule(dense_until=10, every=10))
+    a, b = simulate(TheoryModel(), sgd, 4, 7), simulate(TheoryModel(), sgd, 4, 7)
+    assert torch.equal(a.weights, b.weights) and all(torch.equal(a.history[k], b.history[k]) for k in a.history)
+    c = simulate(TheoryModel(), sgd, 4, 8)
+    assert not torch.equal(a.weights, c.weights)
+
+
+def test_latent_and_full_space_training_agree() -> None:
+    model = TheoryModel(FeatureModel(k_core=3, k_bg=2, d=40), Network(m=6))
+    sgd = SGD(steps=60, batch=8, n_eval=32, schedule=Schedule(dense_until=5, every=20))
+    full = simulate(model, sgd, 2, 3, dtype=torch.float64, space="full")
+    M = dictionary(model.features, generator(3, "dictionary"), 2)
+    lat = simulate(model, sgd, 2, 3, dtype=torch.float64, init=torch.bmm(full.weights0, M))
+    torch.testing.assert_close(torch.bmm(full.weights, M), lat.weights, rtol=1e-10, atol=1e-12)
+
+
+def test_replicates_are_independent_streams_of_one_program() -> None:
+    t = simulate(TheoryModel(), SGD(steps=20), 3, 0)
+    assert not torch.equal(t.weights[0], t.weights[1])
+
+
+def test_general_setting_batches_replicates_exactly() -> None:
+    cfg = GeneralSetting(iterations=3, width=8, n_train=20, n_test=20, record_every=1)
+    res = train_general(cfg, 2, 5)
+    assert res.bg_corr.shape == (4, 2) and torch.isfinite(res.ood_loss).all()
+    assert abs(float(res.bg_corr[0].mean()) - math.sqrt(32 / (3 * 256))) < 0.05  # U(+-1/16) init: norm of a 32-dim projection

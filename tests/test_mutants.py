@@ -1,0 +1,104 @@
+"""Every claim's check reports FAIL on a deliberately broken model (a check that cannot fail is a defect).
+
+Each mutant runs the claim's own check function, at the level the ``ci`` profile gives it,
+in a small version of its pinned regime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
+from fc_check.regimes import paper_regime
+from fc_model import Activation
+from properties import test_controls as controls
+from properties import test_distillation as distillation
+from properties import test_dose_response as dose
+from properties import test_figure_3abc as fig3
+from properties import test_figure_3d as fig3d
+from properties import test_latent_reduction as latent
+from tests import mutants as mu
+from theorems import test_lemma_1_1 as l11
+from theorems import test_lemma_1_2 as l12
+from theorems import test_theorem_4_1 as t41
+from theorems import test_theorem_4_2 as t42
+from theorems import test_theorem_4_3 as t43
+from theorems import test_theorem_4_4 as t44
+
+LEVEL = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES["ci"]).per_assertion
+REG = paper_regime(16)
+SHORT = REG.with_(steps=3000)
+NET = l11.NetworkDraw()
+
+
+def reversed_slopes(regime, slope):  # noqa: ANN001, ANN202
+    return dose.leaky_model(regime, 1.0 - slope)
+
+
+def ood_aware_student(cfg):  # noqa: ANN001, ANN202
+    return replace(cfg, train_on_ood=True)
+
+
+def identity_general(reg):  # noqa: ANN001, ANN202
+    # Not zero-mean background: with a fixed training set of 1000 samples the network also grows
+    # U[-1,1] background weights (memorisation), so only the activation breaks this claim.
+    return replace(reg.setting(), activation=Activation("identity"))
+
+
+def background_ignored(regime, background):  # noqa: ANN001, ANN202
+    return replace(controls.relu_with_background(regime, background), sampler=mu.background_ignored)
+
+
+def broken_dictionary(reg):  # noqa: ANN001, ANN202
+    return replace(latent.paper_coupled(reg), dictionary=mu.non_orthonormal_dictionary)
+
+
+CASES = {
+    "lemma-1.1/closed-form-equals-autograd": (l11.check_closed_form_equals_autograd, mu.gradient_without_indicator, NET),
+    "lemma-1.1/projection-identity": (l11.check_projection_identity, mu.gradient_without_indicator, NET),
+    "lemma-1.1/linear-background-projection-zero": (l11.check_linear_background_projection_zero, mu.relu_net, REG),
+    "lemma-1.1/relu-background-projection-tracks-asymmetry": (l11.check_relu_background_projection_tracks_asymmetry, mu.identity_net, REG),
+    "lemma-1.2/hoeffding-exceedance": (l12.check_hoeffding_exceedance, mu.biased_gradient, l12.GapRegime(replicates=8, batches=50)),
+    "lemma-1.2/rate": (l12.check_rate, mu.biased_gradient, l12.GapRegime(replicates=8, batches=50)),
+    "theorem-4.1/no-asymmetry-at-init": (t41.check_no_asymmetry_at_init, mu.with_init(mu.own_core_biased_init), REG),
+    "theorem-4.1/persistence": (t41.check_persistence, mu.with_sampler(mu.shuffled_labels), t41.PERSISTENCE_REGIME.with_(steps=2000)),
+    "theorem-4.1/t0-scaling": (t41.check_t0_scaling, mu.unscaled_init_network, t41.ScalingGrid(replicates=8, max_steps=4000)),
+    "theorem-4.2/own-core-growth": (t42.check_own_core_growth, mu.with_gradient(mu.gradient_ascent), SHORT),
+    "theorem-4.2/background-growth": (t42.check_background_growth, mu.zero_mean_background, SHORT),
+    "theorem-4.2/contamination-ratio": (t42.check_contamination_ratio, mu.zero_mean_background, SHORT),
+    "theorem-4.2/other-core-no-growth": (t42.check_other_core_no_growth, mu.with_sampler(mu.both_cores_present), SHORT),
+    "theorem-4.2/background-tracks-asymmetry": (t42.check_background_tracks_asymmetry, mu.zero_mean_background, SHORT),
+    "theorem-4.3/id-risk": (t43.check_id_risk, mu.with_gradient(mu.gradient_ascent), SHORT),
+    "theorem-4.3/ood-gap": (t43.check_ood_gap, mu.no_ood_shift, SHORT),
+    "theorem-4.3/ood-error-grows-with-background": (t43.check_ood_error_grows, mu.no_ood_shift, SHORT),
+    "theorem-4.4/no-contamination": (t44.check_no_contamination, mu.relu_net, SHORT),
+    "theorem-4.4/no-ood-gap": (t44.check_no_ood_gap, mu.relu_net, SHORT),
+    "theorem-4.4/relu-contrast": (t44.check_relu_contrast, mu.relu_net, SHORT),
+    "figure-3a": (fig3.check_figure_3a, mu.identity_net, REG),
+    "figure-3b": (fig3.check_figure_3b, mu.with_sampler(mu.shuffled_labels), SHORT),
+    "figure-3c": (fig3.check_figure_3c, mu.zero_mean_background, SHORT),
+    "figure-3d/relu": (fig3d.check_figure_3d, identity_general, fig3d.GeneralRegime(iterations=500, replicates=6)),
+    "dose-response/leaky-slope": (dose.check_dose_response, reversed_slopes, SHORT),
+    "control/zero-mean-background": (controls.check_zero_mean_background, background_ignored, SHORT),
+    "control/no-spurious-correlation": (controls.check_no_spurious_correlation, mu.with_sampler(mu.label_dependent_background), REG),
+    "distillation/relu-student": (distillation.check_relu_student, ood_aware_student, distillation.DistillRegime(replicates=8, steps=1500)),
+    "distillation/linear-student": (distillation.check_linear_student, distillation.relu_student, distillation.DistillRegime(replicates=8)),
+    "invariant/latent-equals-full": (latent.check_latent_equals_full, broken_dictionary, latent.CouplingRegime()),
+}
+
+
+@pytest.mark.parametrize("claim_id", list(CASES))
+def test_check_fails_on_its_mutant(claim_id: str) -> None:
+    check, mutant, regime = CASES[claim_id]
+    outcome = check(mutant, regime, level=LEVEL, device="cpu")
+    assert any(f.claim == claim_id for f in outcome.findings)
+    assert not outcome.passed, f"the check for {claim_id} passed on its mutant:\n{outcome.message()}"
+
+
+def test_every_claim_has_a_mutant() -> None:
+    from fc_check.catalogue import CLAIMS
+
+    covered = set(CASES) | {f"figure-3d/{a}" for a in ("gelu", "sigmoid", "tanh")}  # one check function serves all four
+    assert covered == set(CLAIMS)
