@@ -15,7 +15,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from fc_model.config import SGD, FeatureModel, Network
+from fc_model.config import SGD, Activation, FeatureModel, Network
 from fc_model.data import Sample, dictionary, generator, sample_latent, to_input
 from fc_model.network import activate, hinge, hinge_gradient, own_class, second_layer
 
@@ -145,6 +145,34 @@ def _reduce(obs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: (v.mean(-1) if k in PER_NEURON else v) for k, v in obs.items()}
 
 
+def _fused_update(act: Activation, a: torch.Tensor, scale: float) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]:
+    """``W <- W - eta * closed_form_gradient(...)`` in fewer kernels (the simulator's hot loop).
+
+    Same arithmetic as Lemma 1.1's closed form (``tests/test_model.py`` checks the two agree):
+    the indicator is ``sign(relu(pre))``; for leaky ReLU ``slope + (1 - slope) 1{pre > 0}``.
+    ``W`` is best stored with ``W.transpose(1, 2)`` contiguous (``simulate`` does so)."""
+
+    def update(W: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> None:
+        Wt = W.transpose(1, 2)
+        pre = torch.bmm(x, Wt)  # R x B x m
+        if act.name == "identity":
+            f = pre @ a
+            deriv = None
+        else:
+            h = pre.clamp_min(0)
+            if act.name == "leaky_relu":
+                f = (h + act.slope * (pre - h)) @ a
+                deriv = h.sign_().mul_(1.0 - act.slope).add_(act.slope)
+            else:
+                f = h @ a
+                deriv = h.sign_()
+        coef = torch.where(y * f < 1, y, 0.0).unsqueeze_(-1) * (a * scale)  # R x B x m
+        G = coef if deriv is None else deriv.mul_(coef)
+        Wt.baddbmm_(x.transpose(1, 2), G)
+
+    return update
+
+
 def _sgd_steps(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | None, seed: int, chunk_elements: int) -> Iterator[int]:
     """Update ``W`` in place, one online-SGD step at a time, yielding the step count after each.
 
@@ -157,6 +185,7 @@ def _sgd_steps(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | 
     train_gen = generator(seed, "train", W.device)
     noise_gen = generator(seed, "probe", W.device) if fm.noise > 0 else None
     a = second_layer(net.m, W.dtype, W.device)
+    update = _fused_update(net.activation, a, sgd.eta / B) if (model.gradient is hinge_gradient and net.activation.piecewise_linear) else None
     chunk = max(1, chunk_elements // (R * B * D0))
     step = 0
     while step < sgd.steps:
@@ -166,7 +195,10 @@ def _sgd_steps(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | 
         ys = s.y.view(R, n, B)
         for i in range(n):
             x = zs[:, i] if M is None else to_input(zs[:, i], M, fm.noise, noise_gen)
-            W.sub_(model.gradient(net.activation, W, x, ys[:, i], a), alpha=sgd.eta)
+            if update is None:
+                W.sub_(model.gradient(net.activation, W, x, ys[:, i], a), alpha=sgd.eta)
+            else:
+                update(W, x, ys[:, i])
             step += 1
             yield step
 
@@ -242,6 +274,7 @@ def simulate(
         if tuple(init.shape) != (R, net.m, dim):
             raise ValueError(f"init must have shape {(R, net.m, dim)}, got {tuple(init.shape)}")
         W = init.to(device=dev, dtype=dtype).clone()
+    W = W.transpose(1, 2).contiguous().transpose(1, 2)  # W^T contiguous: the hot loop multiplies by it
     W0 = W.clone()
     ev = model.sampler(fm, generator(seed, "eval", dev), R, sgd.n_eval, paired_ood=True, dtype=dtype)
 

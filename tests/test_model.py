@@ -7,8 +7,22 @@ import math
 import pytest
 import torch
 
-from fc_model import (SGD, Activation, FeatureModel, Network, Schedule, TheoryModel, Uniform, autograd_gradient, closed_form_gradient, dictionary,
-                      generator, sample_latent, second_layer, simulate)
+from fc_model import (
+    SGD,
+    Activation,
+    FeatureModel,
+    Network,
+    Schedule,
+    TheoryModel,
+    Uniform,
+    autograd_gradient,
+    closed_form_gradient,
+    dictionary,
+    generator,
+    sample_latent,
+    second_layer,
+    simulate,
+)
 from fc_model.data import label_background_correlation
 from fc_model.distill import Distillation
 from fc_model.general import GeneralSetting, train_general
@@ -98,3 +112,14 @@ def test_general_setting_batches_replicates_exactly() -> None:
     res = train_general(cfg, 2, 5)
     assert res.bg_corr.shape == (4, 2) and torch.isfinite(res.ood_loss).all()
     assert abs(float(res.bg_corr[0].mean()) - math.sqrt(32 / (3 * 256))) < 0.05  # U(+-1/16) init: norm of a 32-dim projection
+
+
+@pytest.mark.parametrize("act", [Activation("relu"), Activation("identity"), Activation("leaky_relu", 0.25)])
+def test_fused_hot_loop_matches_the_closed_form(act: Activation) -> None:
+    from dataclasses import replace
+
+    model = TheoryModel(network=Network(m=8, activation=act))
+    sgd = SGD(steps=200, schedule=Schedule(dense_until=0, every=50))
+    fast = simulate(model, sgd, 3, 1, dtype=torch.float64)
+    reference = simulate(replace(model, gradient=lambda *args: closed_form_gradient(*args)), sgd, 3, 1, dtype=torch.float64)
+    torch.testing.assert_close(fast.weights, reference.weights, rtol=1e-10, atol=1e-13)

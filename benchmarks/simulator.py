@@ -1,0 +1,107 @@
+"""Benchmarks of the simulator (a script, not a timed test). Prints a table, then one JSON line.
+
+Each figure is the median of REPEATS runs measured in this one process:
+
+* batched_vs_loop: 32 replicates batched vs the same 32 run one at a time (theory setting,
+  m = 64, k_core = k_bg = 8, B = 32, 2000 steps).
+* latent_d_independence: latent-mode time at d = 2^20 over d = 2^10.
+* general_setting: per-replicate wall time of 16 batched general-setting replicates (2000
+  iterations) over one replicate trained alone as a plain nn.Module loop.
+* gflops_fraction: FLOP rate of the training step (two bmm per step: forward and weight
+  gradient) over the rate of the same two bmm run back to back.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from fc_model import SGD, FeatureModel, Schedule, TheoryModel, simulate
+from fc_model.data import generator
+from fc_model.general import GeneralSetting, general_data, train_general
+
+REPEATS = 5
+STEPS = 2000
+SGD_CFG = SGD(eta=0.05, batch=32, steps=STEPS, schedule=Schedule(dense_until=0, every=STEPS))
+
+
+def timed(fn: Callable[[], object], repeats: int = REPEATS) -> float:
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return statistics.median(out)
+
+
+def batched_vs_loop() -> tuple[float, float]:
+    model = TheoryModel()
+    batched = timed(lambda: simulate(model, SGD_CFG, 32, 0))
+    loop = timed(lambda: [simulate(model, SGD_CFG, 1, r) for r in range(32)], repeats=max(3, REPEATS // 2 + 1))
+    return batched, loop
+
+
+def latent_d() -> tuple[float, float]:
+    small = timed(lambda: simulate(TheoryModel(FeatureModel(d=2**10)), SGD_CFG, 32, 0))
+    large = timed(lambda: simulate(TheoryModel(FeatureModel(d=2**20)), SGD_CFG, 32, 0))
+    return small, large
+
+
+def general(iterations: int = 2000) -> tuple[float, float]:
+    cfg = GeneralSetting(iterations=iterations, record_every=iterations)
+
+    def plain() -> None:
+        x, y = general_data(cfg, generator(0, "train", "cpu"), 1, cfg.n_train, torch.float32, ood=False)
+        x = F.pad(x[0], (0, cfg.d - x.shape[-1]))  # input dimension 256; the orthogonal map is a rotation, cost-neutral
+        y = y[0]
+        net = torch.nn.Sequential(torch.nn.Linear(cfg.d, cfg.width), torch.nn.ReLU(), torch.nn.Linear(cfg.width, 1))
+        opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        for _ in range(iterations):
+            opt.zero_grad()
+            F.softplus(-y * net(x).squeeze(-1)).mean().backward()
+            opt.step()
+
+    batched = timed(lambda: train_general(cfg, 16, 0), repeats=3) / 16
+    single = timed(plain, repeats=3)
+    return batched, single
+
+
+def gflops() -> tuple[float, float]:
+    R, B, m, D = 32, 32, 64, 24
+    flops_per_step = 2 * (2 * R * B * m * D)  # forward pre-activations and the weight gradient
+    step_time = timed(lambda: simulate(TheoryModel(), SGD_CFG, R, 0)) / STEPS
+    z, W, G = torch.randn(R, B, D), torch.randn(R, m, D), torch.randn(R, B, m)
+
+    def bmms() -> None:
+        for _ in range(STEPS):
+            torch.bmm(z, W.transpose(1, 2))
+            torch.bmm(G.transpose(1, 2), z)
+
+    bmm_time = timed(bmms) / STEPS
+    return flops_per_step / step_time / 1e9, flops_per_step / bmm_time / 1e9
+
+
+def main() -> None:
+    torch.manual_seed(0)
+    b, loop = batched_vs_loop()
+    small, large = latent_d()
+    gb, gs = general(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    achieved, peak = gflops()
+    rows = [("batched R=32, 2000 steps (s)", b), ("loop of 32 x R=1 (s)", loop), ("latent d=2^10 (s)", small), ("latent d=2^20 (s)", large),
+            ("general: per replicate, 16 batched (s)", gb), ("general: one replicate alone (s)", gs), ("training step GFLOP/s", achieved),
+            ("same bmm shapes GFLOP/s", peak)]
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, medians of {REPEATS} runs")
+    for name, v in rows:
+        print(f"{name:42} {v:10.3f}")
+    print(json.dumps({"batched_vs_loop": round(loop / b, 2), "latent_d_independence": round(large / small, 3),
+                      "general_setting": round(gb / gs, 3), "gflops_fraction": round(achieved / peak, 3)}))
+
+
+if __name__ == "__main__":
+    main()
