@@ -61,3 +61,9 @@ def mean_inside(claim: str, statistic: str, x: np.ndarray, low: float, high: flo
 
 def history(traj: Trajectory, key: str) -> np.ndarray:
     return traj.history[key].double().numpy()
+
+
+def median_onset(traj: Trajectory) -> float:
+    """Median T0 over the replicates that met the onset criterion (``nan`` if none did)."""
+    t0 = traj.onset_step().numpy()
+    return float(np.median(t0[~np.isnan(t0)])) if (~np.isnan(t0)).any() else float("nan")

@@ -113,8 +113,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for cid, e in by_claim.items():
         w = e["weakest"]
         lo, hi = w.get("ci_low"), w.get("ci_high")
-        terminalreporter.write_line(f"{e['verdict']:4}  {cid:55} {w['statistic']}: {w.get('estimate')!s:.8} [{lo!s:.8}, {hi!s:.8}] vs {w['threshold']}")
+        terminalreporter.write_line(f"{e['verdict']:4}  {cid:55} {w['statistic']}: {_num(w.get('estimate'))} [{_num(lo, '-inf')}, {_num(hi)}] vs {w['threshold']}")
     terminalreporter.write_line(f"report: {state.report_dir / 'index.html'}")
+
+
+def _num(x: Any, missing: str = "inf") -> str:
+    return missing if x is None else f"{x:.4g}"
 
 
 def _png(draw: Callable[[Any], None]) -> str:

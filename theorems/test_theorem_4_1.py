@@ -29,7 +29,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fc_check import stats
-from fc_check.common import MakeModel, history, mean_inside, per_replicate
+from fc_check.common import MakeModel, history, mean_inside, median_onset, per_replicate
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
 from fc_check.regimes import SEEDS, TheoryRegime, paper_model, paper_regime, run, theory_regimes
@@ -70,8 +70,8 @@ def check_persistence(make_model: MakeModel, regime: TheoryRegime, *, level: flo
 
     f = at_least("theorem-4.1/persistence", "share of replicates meeting the criterion from T0 on", iv, p0,
                  stats.min_margin_resolvable_by_clopper_pearson(ok.size, p0, level, "lower"),
-                 note=f"regime k_bg < k_core (see module docstring); {int((first == met.shape[0]).sum())} never met it; median T0 {np.nanmedian(traj.onset_step().numpy()):g}")
-    t0 = float(np.nanmedian(traj.onset_step().numpy()))
+                 note=f"regime k_bg < k_core (see module docstring); {int((first == met.shape[0]).sum())} never met it; median T0 {median_onset(traj):g}")
+    t0 = float(median_onset(traj))
     hist = {"share of +1 neurons with Delta >= 0.5": history(traj, "frac_asym_pos"), "share of -1 neurons": history(traj, "frac_asym_neg"),
             "mean Delta_k": history(traj, "delta")}
     return Outcome([f], regime.as_dict(), regime.seed, [Plot(f.claim, "Activation asymmetry over training, with median T0", curves(hist, traj.steps, "asymmetry", vline=t0, logx=True))])

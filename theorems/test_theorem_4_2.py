@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given
 
-from fc_check.common import MakeModel, contamination_ratio, growth_since_onset, history, mean_at_least, mean_at_most, per_replicate
+from fc_check.common import MakeModel, contamination_ratio, growth_since_onset, history, mean_at_least, mean_at_most, median_onset, per_replicate
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
 from fc_check.regimes import TheoryRegime, paper_model, paper_regime, run, theory_regimes
@@ -40,7 +40,7 @@ def check_own_core_growth(make_model: MakeModel, regime: TheoryRegime, *, level:
     steps = traj.steps
     plot = Plot(f.claim, "Learned correlations over training (replicate mean, 95% band)", curves(
         {"own core": history(traj, "own_core"), "other core": history(traj, "other_core"), "background": history(traj, "background")},
-        steps, "learned correlation", vline=float(np.nanmedian(traj.onset_step().numpy()))))
+        steps, "learned correlation", vline=float(median_onset(traj))))
     return Outcome([f], regime.as_dict(), regime.seed, [plot])
 
 
