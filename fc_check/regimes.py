@@ -10,6 +10,7 @@ compose them (``.map``/``.filter``) with their own conditions.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -90,6 +91,11 @@ def theory_regimes(draw: st.DrawFn, replicates: int, k_bg: tuple[int, ...] = (8,
 def run(model: TheoryModel, sgd: SGD, replicates: int, seed: int, device: str) -> Trajectory:
     """``simulate`` memoised within a worker: several claims read the same training run."""
     return simulate(model, sgd, replicates, seed, device=device)
+
+
+def train(make_model: Callable[[TheoryRegime], TheoryModel], regime: TheoryRegime, device: str) -> Trajectory:
+    """The (memoised) training run of ``make_model(regime)`` at the regime's own schedule and seed."""
+    return run(make_model(regime), regime.sgd(), regime.replicates, regime.seed, device)
 
 
 def paper_model(regime: TheoryRegime) -> TheoryModel:

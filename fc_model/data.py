@@ -73,11 +73,14 @@ def sample_latent(
 
 def dictionary(fm: FeatureModel, gen: torch.Generator, replicates: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """Per-replicate feature dictionary ``M`` (``R x d x d0``, orthonormal columns, QR of a Gaussian)."""
-    g = torch.randn((replicates, fm.d, fm.d0), generator=gen, device=gen.device, dtype=torch.float64)
-    q, r = torch.linalg.qr(g)
-    # fix the sign ambiguity of QR so that M is a deterministic function of the draw
-    q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
-    return q.to(dtype)
+    return orthonormal_columns(gen, replicates, fm.d, fm.d0, dtype)
+
+
+def orthonormal_columns(gen: torch.Generator, replicates: int, rows: int, cols: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """``R x rows x cols`` matrices with orthonormal columns: QR of a Gaussian draw (float64)."""
+    q, r = torch.linalg.qr(torch.randn((replicates, rows, cols), generator=gen, device=gen.device, dtype=torch.float64))
+    # fix the sign ambiguity of QR so that the result is a deterministic function of the draw
+    return (q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)).to(dtype)
 
 
 def to_input(z: torch.Tensor, M: torch.Tensor, noise: float = 0.0, gen: torch.Generator | None = None) -> torch.Tensor:

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from fc_model.config import Activation, Sphere, Uniform, _finite, _int_at_least
-from fc_model.data import generator
+from fc_model.data import generator, orthonormal_columns
 from fc_model.network import activate
 from fc_model.simulate import resolve_device
 
@@ -97,9 +97,7 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
         raise ValueError(f"replicates must be an integer >= 1, got {replicates!r}")
     dev = resolve_device(device)
     R = replicates
-    dgen = generator(seed, "dictionary", dev)
-    q, r = torch.linalg.qr(torch.randn((R, cfg.d, cfg.k_core + cfg.k_bg), generator=dgen, device=dev, dtype=torch.float64))
-    M = (q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)).to(dtype)
+    M = orthonormal_columns(generator(seed, "dictionary", dev), R, cfg.d, cfg.k_core + cfg.k_bg, dtype)
     z, y = general_data(cfg, generator(seed, "train", dev), R, cfg.n_train, dtype, ood=False)
     zt, yt = general_data(cfg, generator(seed, "eval", dev), R, cfg.n_test, dtype, ood=True)
     x, xt = torch.bmm(z, M.transpose(1, 2)), torch.bmm(zt, M.transpose(1, 2))

@@ -16,7 +16,7 @@ from hypothesis import example, given
 from fc_check.common import MakeModel, history, mean_at_least, mean_at_most, per_replicate
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
-from fc_check.regimes import TheoryRegime, paper_model, paper_regime, run, theory_regimes
+from fc_check.regimes import TheoryRegime, paper_model, paper_regime, theory_regimes, train
 from fc_check.verdict import Outcome, Plot
 
 R = active_profile().replicates
@@ -24,12 +24,9 @@ REGIMES = theory_regimes(replicates=R)
 PAPER = paper_regime(R)
 
 
-def _traj(make_model: MakeModel, regime: TheoryRegime, device: str):  # noqa: ANN202
-    return run(make_model(regime), regime.sgd(), regime.replicates, regime.seed, device)
-
 
 def check_figure_3a(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, id_max: float = 0.05, ood_min: float = 0.2) -> Outcome:
-    traj = _traj(make_model, regime, device)
+    traj = train(make_model, regime, device)
     f1 = mean_at_most("figure-3a", "ID hinge risk at the end", per_replicate(traj.final["hinge_id"]), id_max, level)
     f2 = mean_at_least("figure-3a", "OOD hinge risk at the end", per_replicate(traj.final["hinge_ood"]), ood_min, level)
     plot = Plot("figure-3a", "(a) ID and OOD hinge risk", curves({"ID": history(traj, "hinge_id"), "OOD": history(traj, "hinge_ood")}, traj.steps, "hinge risk", logx=True))
@@ -37,7 +34,7 @@ def check_figure_3a(make_model: MakeModel, regime: TheoryRegime, *, level: float
 
 
 def check_figure_3b(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, final_min: float = 0.3, rise_min: float = 0.3) -> Outcome:
-    traj = _traj(make_model, regime, device)
+    traj = train(make_model, regime, device)
     end, start = per_replicate(traj.final["delta"]), per_replicate(traj.initial["delta"])
     f1 = mean_at_least("figure-3b", "mean Delta_k at the end", end, final_min, level)
     f2 = mean_at_least("figure-3b", "rise of mean Delta_k from t = 0 (paired)", end - start, rise_min, level)
@@ -47,7 +44,7 @@ def check_figure_3b(make_model: MakeModel, regime: TheoryRegime, *, level: float
 
 
 def check_figure_3c(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str) -> Outcome:
-    traj = _traj(make_model, regime, device)
+    traj = train(make_model, regime, device)
     f1 = mean_at_least("figure-3c", "rise of own-core correlation", per_replicate(traj.final["own_core"]), 0.0, level, strict=True)
     f2 = mean_at_least("figure-3c", "rise of background correlation", per_replicate(traj.final["background"]), 0.0, level, strict=True)
     plot = Plot("figure-3c", "(c) learned correlations with core and background features",

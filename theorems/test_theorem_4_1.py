@@ -32,7 +32,7 @@ from fc_check import stats
 from fc_check.common import MakeModel, history, mean_inside, median_onset, per_replicate
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
-from fc_check.regimes import SEEDS, TheoryRegime, paper_model, paper_regime, run, theory_regimes
+from fc_check.regimes import SEEDS, TheoryRegime, paper_model, paper_regime, theory_regimes, train
 from fc_check.verdict import Finding, Outcome, Plot
 from fc_model import SGD, FeatureModel, Network, TheoryModel, simulate
 from fc_model.simulate import onset_steps
@@ -61,7 +61,7 @@ def check_no_asymmetry_at_init(make_model: MakeModel, regime: TheoryRegime, *, l
 
 
 def check_persistence(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, p0: float = 0.5) -> Outcome:
-    traj = run(make_model(regime), regime.sgd(), regime.replicates, regime.seed, device)
+    traj = train(make_model, regime, device)
     met = traj.history["onset_met"].bool().numpy()  # checkpoints x R
     first = np.where(met.any(0), met.argmax(0), met.shape[0])
     ok = np.array([first[r] < met.shape[0] and met[first[r]:, r].all() for r in range(met.shape[1])])

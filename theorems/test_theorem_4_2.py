@@ -21,7 +21,7 @@ from hypothesis import example, given
 from fc_check.common import MakeModel, contamination_ratio, growth_since_onset, history, mean_at_least, mean_at_most, median_onset, per_replicate
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
-from fc_check.regimes import TheoryRegime, paper_model, paper_regime, run, theory_regimes
+from fc_check.regimes import TheoryRegime, paper_model, paper_regime, theory_regimes, train
 from fc_check.verdict import Outcome, Plot
 
 R = active_profile().replicates
@@ -29,12 +29,9 @@ REGIMES = theory_regimes(replicates=R)
 PAPER = paper_regime(R)
 
 
-def _run(make_model: MakeModel, regime: TheoryRegime, device: str):  # noqa: ANN202
-    return run(make_model(regime), regime.sgd(), regime.replicates, regime.seed, device)
-
 
 def check_own_core_growth(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.0) -> Outcome:
-    traj = _run(make_model, regime, device)
+    traj = train(make_model, regime, device)
     x = growth_since_onset(traj, "own_core")
     f = mean_at_least("theorem-4.2/own-core-growth", "own-core learned correlation, end minus T0", x, threshold, level, strict=True)
     steps = traj.steps
@@ -45,22 +42,22 @@ def check_own_core_growth(make_model: MakeModel, regime: TheoryRegime, *, level:
 
 
 def check_background_growth(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.0) -> Outcome:
-    x = growth_since_onset(_run(make_model, regime, device), "background")
+    x = growth_since_onset(train(make_model, regime, device), "background")
     return Outcome([mean_at_least("theorem-4.2/background-growth", "background learned correlation, end minus T0", x, threshold, level, strict=True)], regime.as_dict(), regime.seed)
 
 
 def check_contamination_ratio(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.2) -> Outcome:
-    x = contamination_ratio(_run(make_model, regime, device))
+    x = contamination_ratio(train(make_model, regime, device))
     return Outcome([mean_at_least("theorem-4.2/contamination-ratio", "mean|G_k| / mean C_k at the end", x, threshold, level)], regime.as_dict(), regime.seed)
 
 
 def check_other_core_no_growth(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.0) -> Outcome:
-    x = per_replicate(_run(make_model, regime, device).final["other_core"])
+    x = per_replicate(train(make_model, regime, device).final["other_core"])
     return Outcome([mean_at_most("theorem-4.2/other-core-no-growth", "other-core learned correlation at the end", x, threshold, level)], regime.as_dict(), regime.seed)
 
 
 def check_background_tracks_asymmetry(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.5) -> Outcome:
-    f = _run(make_model, regime, device).final
+    f = train(make_model, regime, device).final
     delta, g = f["delta"].double().cpu().numpy(), f["background"].double().cpu().numpy()
     x = np.array([np.corrcoef(delta[r], g[r])[0, 1] if delta[r].std() > 0 and g[r].std() > 0 else 0.0 for r in range(delta.shape[0])])
     return Outcome([mean_at_least("theorem-4.2/background-tracks-asymmetry", "corr across neurons of Delta_k and G_k", x, threshold, level)], regime.as_dict(), regime.seed)

@@ -19,7 +19,7 @@ from fc_check import stats
 from fc_check.common import MakeModel, history, mean_at_least, mean_at_most, per_replicate
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
-from fc_check.regimes import TheoryRegime, paper_model, paper_regime, run, theory_regimes
+from fc_check.regimes import TheoryRegime, paper_model, paper_regime, theory_regimes, train
 from fc_check.verdict import Outcome, Plot, at_least
 
 R = active_profile().replicates
@@ -29,7 +29,7 @@ BACKGROUND_LEVELS = (4, 8, 16, 24)
 
 
 def check_id_risk(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.05) -> Outcome:
-    traj = run(make_model(regime), regime.sgd(), regime.replicates, regime.seed, device)
+    traj = train(make_model, regime, device)
     f = mean_at_most("theorem-4.3/id-risk", "ID hinge risk at the end", per_replicate(traj.final["hinge_id"]), threshold, level)
     plot = Plot("theorem-4.3/id-risk", "ID and OOD hinge risk over training", curves(
         {"ID": history(traj, "hinge_id"), "OOD": history(traj, "hinge_ood")}, traj.steps, "hinge risk"))
@@ -37,7 +37,7 @@ def check_id_risk(make_model: MakeModel, regime: TheoryRegime, *, level: float, 
 
 
 def check_ood_gap(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.2) -> Outcome:
-    fin = run(make_model(regime), regime.sgd(), regime.replicates, regime.seed, device).final
+    fin = train(make_model, regime, device).final
     gap = per_replicate(fin["hinge_ood"]) - per_replicate(fin["hinge_id"])
     return Outcome([mean_at_least("theorem-4.3/ood-gap", "paired OOD - ID hinge risk", gap, threshold, level)], regime.as_dict(), regime.seed)
 
@@ -46,7 +46,7 @@ def check_ood_error_grows(make_model: MakeModel, regime: TheoryRegime, *, level:
     values, ranks, groups, means = [], [], [], []
     for i, k_bg in enumerate(levels):
         reg = regime.with_(k_bg=k_bg)
-        err = per_replicate(run(make_model(reg), reg.sgd(), reg.replicates, reg.seed, device).final["err_ood"])
+        err = per_replicate(train(make_model, reg, device).final["err_ood"])
         values.append(err)
         ranks.append(np.full(err.size, i))
         groups.append(np.arange(err.size))

@@ -16,7 +16,7 @@ from hypothesis import example, given
 
 from fc_check.common import MakeModel, contamination_ratio, mean_at_least, mean_at_most, mean_inside, per_replicate
 from fc_check.hypo import active_profile, fc_settings
-from fc_check.regimes import TheoryRegime, paper_model, paper_regime, run, theory_regimes
+from fc_check.regimes import TheoryRegime, paper_model, paper_regime, theory_regimes, train
 from fc_check.verdict import Outcome
 from fc_model import Activation, TheoryModel
 
@@ -29,23 +29,20 @@ def linear_model(regime: TheoryRegime) -> TheoryModel:
     return regime.model(Activation("identity"))
 
 
-def _final(make_model: MakeModel, regime: TheoryRegime, device: str):  # noqa: ANN202
-    return run(make_model(regime), regime.sgd(), regime.replicates, regime.seed, device)
-
 
 def check_no_contamination(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.05) -> Outcome:
-    x = contamination_ratio(_final(make_model, regime, device))
+    x = contamination_ratio(train(make_model, regime, device))
     return Outcome([mean_at_most("theorem-4.4/no-contamination", "mean|G_k| / mean C_k (linear network)", x, threshold, level)], regime.as_dict(), regime.seed)
 
 
 def check_no_ood_gap(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, tolerance: float = 0.02) -> Outcome:
-    fin = _final(make_model, regime, device).final
+    fin = train(make_model, regime, device).final
     gap = per_replicate(fin["hinge_ood"]) - per_replicate(fin["hinge_id"])
     return Outcome([mean_inside("theorem-4.4/no-ood-gap", "paired OOD - ID hinge risk (linear network)", gap, -tolerance, tolerance, level)], regime.as_dict(), regime.seed)
 
 
 def check_relu_contrast(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.2) -> Outcome:
-    diff = contamination_ratio(_final(paper_model, regime, device)) - contamination_ratio(_final(make_model, regime, device))
+    diff = contamination_ratio(train(paper_model, regime, device)) - contamination_ratio(train(make_model, regime, device))
     return Outcome([mean_at_least("theorem-4.4/relu-contrast", "paired ReLU - linear contamination ratio", diff, threshold, level)], regime.as_dict(), regime.seed)
 
 
