@@ -43,7 +43,9 @@ class Uniform:
 
     def from_unit(self, u):  # noqa: ANN001, ANN201 - tensor in, tensor out
         """Map ``U[0,1]`` draws to this interval (a quantile coupling used for paired sets)."""
-        return self.low + (self.high - self.low) * u
+        if self.low == 0 and self.high == 1:
+            return u
+        return u * (self.high - self.low) + self.low
 
 
 @dataclass(frozen=True)

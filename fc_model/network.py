@@ -23,7 +23,7 @@ def own_class(m: int, dtype: torch.dtype = torch.float32, device: torch.device |
 def activate(act: Activation, pre: torch.Tensor) -> torch.Tensor:
     name = act.name
     if name == "relu":
-        return pre.clamp_min(0)
+        return torch.relu(pre)  # its backward is one threshold kernel; clamp_min's is ge + where, 5x slower
     if name == "identity":
         return pre
     if name == "leaky_relu":

@@ -149,26 +149,28 @@ def _fused_update(act: Activation, a: torch.Tensor, scale: float) -> Callable[[t
     """``W <- W - eta * closed_form_gradient(...)`` in fewer kernels (the simulator's hot loop).
 
     Same arithmetic as Lemma 1.1's closed form (``tests/test_model.py`` checks the two agree):
-    the indicator is ``sign(relu(pre))``; for leaky ReLU ``slope + (1 - slope) 1{pre > 0}``.
-    ``W`` is best stored with ``W.transpose(1, 2)`` contiguous (``simulate`` does so)."""
+    the per-sample factor ``eta/B * y * 1{y f < 1}`` is folded into ``x`` (``B x D``, smaller
+    than ``B x m``) and the indicator is ``sign(relu(pre))``, for leaky ReLU
+    ``slope + (1 - slope) 1{pre > 0}``. ``W`` is best stored with ``W.transpose(1, 2)``
+    contiguous (``simulate`` does so); ``y`` arrives pre-scaled by ``eta/B``."""
 
-    def update(W: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> None:
+    def update(W: torch.Tensor, x: torch.Tensor, y_scaled: torch.Tensor) -> None:
         Wt = W.transpose(1, 2)
         pre = torch.bmm(x, Wt)  # R x B x m
         if act.name == "identity":
             f = pre @ a
-            deriv = None
+            G = a
         else:
-            h = pre.clamp_min(0)
-            if act.name == "leaky_relu":
-                f = (h + act.slope * (pre - h)) @ a
-                deriv = h.sign_().mul_(1.0 - act.slope).add_(act.slope)
-            else:
-                f = h @ a
-                deriv = h.sign_()
-        coef = torch.where(y * f < 1, y, 0.0).unsqueeze_(-1) * (a * scale)  # R x B x m
-        G = coef if deriv is None else deriv.mul_(coef)
-        Wt.baddbmm_(x.transpose(1, 2), G)
+            h = pre.clamp_min(0) if act.name == "leaky_relu" else pre.clamp_min_(0)
+            f = (h + act.slope * (pre - h)) @ a if act.name == "leaky_relu" else h @ a
+            G = h.sign_().mul_(1.0 - act.slope).add_(act.slope) if act.name == "leaky_relu" else h.sign_()
+            G = G.mul_(a)
+        coef = torch.where(y_scaled * f < scale, y_scaled, 0.0).unsqueeze_(-1)  # y f < 1, y pre-scaled by eta/B > 0
+        xc = x * coef  # R x B x D
+        if G is a:
+            Wt.add_((xc.sum(1).unsqueeze(-1)) * a)  # identity: the indicator is 1, so x^T G = (sum_b xc_b) a^T
+        else:
+            Wt.baddbmm_(xc.transpose(1, 2), G)
 
     return update
 
@@ -187,12 +189,15 @@ def _sgd_steps(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | 
     a = second_layer(net.m, W.dtype, W.device)
     update = _fused_update(net.activation, a, sgd.eta / B) if (model.gradient is hinge_gradient and net.activation.piecewise_linear) else None
     chunk = max(1, chunk_elements // (R * B * D0))
+    sizes = [min(chunk, sgd.steps - start) for start in range(0, sgd.steps, chunk)]
+
     step = 0
-    while step < sgd.steps:
-        n = min(chunk, sgd.steps - step)
+    for n in sizes:
         s = model.sampler(fm, train_gen, R, n * B, dtype=W.dtype)
         zs = s.z.view(R, n, B, D0)
         ys = s.y.view(R, n, B)
+        if update is not None:
+            ys = ys * (sgd.eta / B)  # the fused update takes y pre-scaled
         for i in range(n):
             x = zs[:, i] if M is None else to_input(zs[:, i], M, fm.noise, noise_gen)
             if update is None:

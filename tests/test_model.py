@@ -123,3 +123,26 @@ def test_fused_hot_loop_matches_the_closed_form(act: Activation) -> None:
     fast = simulate(model, sgd, 3, 1, dtype=torch.float64)
     reference = simulate(replace(model, gradient=lambda *args: closed_form_gradient(*args)), sgd, 3, 1, dtype=torch.float64)
     torch.testing.assert_close(fast.weights, reference.weights, rtol=1e-10, atol=1e-13)
+
+
+def test_general_setting_equals_an_input_space_reference() -> None:
+    """``train_general`` multiplies latent data by ``M^T W1^T``; a plain loop on ``x = M z`` must give the same run."""
+    from fc_model.data import orthonormal_columns
+    from fc_model.general import general_data, init_params
+
+    cfg = GeneralSetting(iterations=4, width=8, n_train=20, n_test=20, record_every=2, d=80)
+    R, seed, f64 = 2, 3, torch.float64
+    res = train_general(cfg, R, seed, dtype=f64)
+    M = orthonormal_columns(generator(seed, "dictionary"), R, cfg.d, cfg.k_core + cfg.k_bg, f64)
+    z, y = general_data(cfg, generator(seed, "train"), R, cfg.n_train, f64, ood=False)
+    params = init_params(cfg, generator(seed, "init"), R, f64)
+    for r in range(R):
+        W1, b1, W2, b2 = (p[r].clone().requires_grad_(True) for p in params)
+        opt = torch.optim.AdamW([W1, b1, W2, b2], lr=cfg.lr, weight_decay=cfg.weight_decay)
+        x = z[r] @ M[r].T
+        for _ in range(cfg.iterations):
+            opt.zero_grad()
+            torch.nn.functional.softplus(-y[r] * (torch.relu(x @ W1.T + b1) @ W2.T + b2).squeeze(-1)).mean().backward()
+            opt.step()
+        bg = (W1.detach() @ M[r][:, cfg.k_core :]).norm(dim=-1).mean()
+        torch.testing.assert_close(res.bg_corr[-1, r], bg, rtol=1e-10, atol=1e-12)
