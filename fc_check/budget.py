@@ -17,8 +17,8 @@ DEFAULT_ALPHA = 1e-3
 @dataclass(frozen=True)
 class Profile:
     """``generated`` / ``heavy_generated``: Hypothesis examples beyond the pinned paper regime
-    for ordinary and expensive checks; ``replicates``: base replicate count; ``scale``:
-    multiplier on training lengths of the expensive general-setting checks."""
+    for ordinary and expensive checks (the T0 scaling grid, Figure 3(d)); ``replicates``: base
+    replicate count; ``full_length``: Figure 3(d) at the authors' 20 000 iterations (else 1 000)."""
 
     name: str
     generated: int
@@ -34,7 +34,9 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "ci": Profile("ci", generated=1, heavy_generated=0, derandomize=True, replicates=16, full_length=False),
-    "default": Profile("default", generated=3, heavy_generated=1, derandomize=True, replicates=24, full_length=True),
+    # default: the heavy checks run their pinned regime only (Figure 3(d) at 20 000 iterations is
+    # about 25 min of 2 CPU cores for the four activations; a second seed would double it)
+    "default": Profile("default", generated=3, heavy_generated=0, derandomize=True, replicates=24, full_length=True),
     "thorough": Profile("thorough", generated=12, heavy_generated=3, derandomize=False, replicates=64, full_length=True),
 }
 
