@@ -76,14 +76,21 @@ def sample_latent(
     y = positive.to(dtype).mul_(2).sub_(1)
     core = fm.core.from_unit(u[..., 1 : 1 + k])
     u_bg = u[..., 1 + k :]
+    # z is filled in place, slice by slice: several times faster than where/cat on strided slices
+    z = torch.empty((replicates, n, fm.d0), dtype=dtype, device=u.device)
     if fm.layout == "disjoint":
-        zero = core.new_zeros(())
-        mask = positive.unsqueeze(-1)
-        core_parts = [torch.where(mask, core, zero), torch.where(mask, zero, core)]
+        own, other = z[..., :k], z[..., k : 2 * k]
+        torch.mul(core, positive.unsqueeze(-1), out=own)  # the core in S+ for y = +1, zero for y = -1
+        torch.sub(core, own, out=other)  # and the reverse in S- (exact: core - core = 0, core - 0 = core)
+        width = 2 * k
     else:
-        core_parts = [core * y.unsqueeze(-1)]
-    z = torch.cat([*core_parts, (fm.ood_background if ood else fm.background).from_unit(u_bg)], dim=-1)
-    z_ood = torch.cat([*core_parts, fm.ood_background.from_unit(u_bg)], dim=-1) if paired_ood else None
+        torch.mul(core, y.unsqueeze(-1), out=z[..., :k])
+        width = k
+    z[..., width:] = (fm.ood_background if ood else fm.background).from_unit(u_bg)
+    z_ood = None
+    if paired_ood:
+        z_ood = z.clone()
+        z_ood[..., width:] = fm.ood_background.from_unit(u_bg)
     return Sample(z, y, z_ood)
 
 
