@@ -159,16 +159,18 @@ def _fused_update(act: Activation, a: torch.Tensor, scale: float) -> Callable[[t
         pre = torch.bmm(x, Wt)  # R x B x m
         if act.name == "identity":
             f = pre @ a
-            G = a
+        elif act.name == "leaky_relu":
+            h = pre.clamp_min(0)
+            f = (h + act.slope * (pre - h)) @ a
+            G = h.sign_().mul_(1.0 - act.slope).add_(act.slope).mul_(a)
         else:
-            h = pre.clamp_min(0) if act.name == "leaky_relu" else pre.clamp_min_(0)
-            f = (h + act.slope * (pre - h)) @ a if act.name == "leaky_relu" else h @ a
-            G = h.sign_().mul_(1.0 - act.slope).add_(act.slope) if act.name == "leaky_relu" else h.sign_()
-            G = G.mul_(a)
+            h = pre.clamp_min_(0)
+            f = h @ a
+            G = h.sign_().mul_(a)
         coef = torch.where(y_scaled * f < scale, y_scaled, 0.0).unsqueeze_(-1)  # y f < 1, y pre-scaled by eta/B > 0
         xc = x * coef  # R x B x D
-        if G is a:
-            Wt.add_((xc.sum(1).unsqueeze(-1)) * a)  # identity: the indicator is 1, so x^T G = (sum_b xc_b) a^T
+        if act.name == "identity":
+            Wt.add_(xc.sum(1).unsqueeze(-1) * a)  # the indicator is 1, so x^T G = (sum_b xc_b) a^T
         else:
             Wt.baddbmm_(xc.transpose(1, 2), G)
 
@@ -187,17 +189,17 @@ def _sgd_steps(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | 
     train_gen = generator(seed, "train", W.device)
     noise_gen = generator(seed, "probe", W.device) if fm.noise > 0 else None
     a = second_layer(net.m, W.dtype, W.device)
-    update = _fused_update(net.activation, a, sgd.eta / B) if (model.gradient is hinge_gradient and net.activation.piecewise_linear) else None
+    scale = sgd.eta / B
+    update = _fused_update(net.activation, a, scale) if (model.gradient is hinge_gradient and net.activation.piecewise_linear) else None
     chunk = max(1, chunk_elements // (R * B * D0))
-    sizes = [min(chunk, sgd.steps - start) for start in range(0, sgd.steps, chunk)]
-
     step = 0
-    for n in sizes:
+    while step < sgd.steps:
+        n = min(chunk, sgd.steps - step)
         s = model.sampler(fm, train_gen, R, n * B, dtype=W.dtype)
         zs = s.z.view(R, n, B, D0)
         ys = s.y.view(R, n, B)
         if update is not None:
-            ys = ys * (sgd.eta / B)  # the fused update takes y pre-scaled
+            ys = ys * scale  # the fused update takes y pre-scaled
         for i in range(n):
             x = zs[:, i] if M is None else to_input(zs[:, i], M, fm.noise, noise_gen)
             if update is None:
