@@ -145,77 +145,119 @@ def _reduce(obs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: (v.mean(-1) if k in PER_NEURON else v) for k, v in obs.items()}
 
 
-def _fused_update(act: Activation, a: torch.Tensor, scale: float) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]:
-    """``W <- W - eta * closed_form_gradient(...)`` in fewer kernels (the simulator's hot loop).
+def _fused_update(act: Activation, a: torch.Tensor, scale: float, W: torch.Tensor, batch: int) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]:
+    """``W <- W - eta * closed_form_gradient(...)`` in few kernels and no allocations (the hot loop).
 
     Same arithmetic as Lemma 1.1's closed form (``tests/test_model.py`` checks the two agree):
     the per-sample factor ``eta/B * y * 1{y f < 1}`` is folded into ``x`` (``B x D``, smaller
-    than ``B x m``) and the indicator is ``sign(relu(pre))``, for leaky ReLU
-    ``slope + (1 - slope) 1{pre > 0}``. ``W`` is best stored with ``W.transpose(1, 2)``
-    contiguous (``simulate`` does so); ``y`` arrives pre-scaled by ``eta/B``."""
+    than ``B x m``), the hinge indicator is ``sign(relu(eta/B - y_s f))`` and the activation's
+    is ``sign(relu(pre))`` (float kernels: comparisons to bool tensors are several times
+    slower), for leaky ReLU ``slope + (1 - slope) 1{pre > 0}``. ``W`` is updated in place and
+    must be stored with ``W.transpose(1, 2)`` contiguous (``simulate`` does so); ``y_s`` arrives
+    pre-scaled by ``eta/B``. The returned function takes ``x`` (``R x B x D``, fastest when
+    stored feature-major, as ``sample_latent`` does), ``x.transpose(1, 2)`` and ``y_s``."""
+    R, m, D = W.shape
+    Wt = W.transpose(1, 2)
+    kw = {"dtype": W.dtype, "device": W.device}
+    pre = torch.empty((R, batch, m), **kw)
+    rows = pre.view(R * batch, m)
+    f = torch.empty((R, batch), **kw)
+    f_flat = f.view(-1)
+    coef = f.unsqueeze(1)  # the hinge factor overwrites f in place
+    xct = torch.empty((R, D, batch), **kw)  # (coef x)^T, contiguous for baddbmm
+    s = torch.tensor(scale, **kw)
+    slope = act.slope
 
-    def update(W: torch.Tensor, x: torch.Tensor, y_scaled: torch.Tensor) -> None:
-        Wt = W.transpose(1, 2)
-        pre = torch.bmm(x, Wt)  # R x B x m
+    def update(x: torch.Tensor, xt: torch.Tensor, y_scaled: torch.Tensor) -> None:
+        torch.bmm(x, Wt, out=pre)
         if act.name == "identity":
-            f = pre @ a
+            torch.mv(rows, a, out=f_flat)
         elif act.name == "leaky_relu":
-            h = pre.clamp_min(0)
-            f = (h + act.slope * (pre - h)) @ a
-            G = h.sign_().mul_(1.0 - act.slope).add_(act.slope).mul_(a)
+            torch.mv(F.leaky_relu(rows, slope), a, out=f_flat)
+            pre.clamp_min_(0).sign_().mul_(1.0 - slope).add_(slope).mul_(a)
         else:
-            h = pre.clamp_min_(0)
-            f = h @ a
-            G = h.sign_().mul_(a)
-        coef = torch.where(y_scaled * f < scale, y_scaled, 0.0).unsqueeze_(-1)  # y f < 1, y pre-scaled by eta/B > 0
-        xc = x * coef  # R x B x D
+            pre.clamp_min_(0)
+            torch.mv(rows, a, out=f_flat)
+            pre.sign_().mul_(a)
+        torch.addcmul(s, y_scaled, f, value=-1, out=f)  # > 0 iff y f < 1 (y_s = eta/B y, eta/B > 0)
+        f.clamp_min_(0).sign_().mul_(y_scaled)
+        torch.mul(xt, coef, out=xct)
         if act.name == "identity":
-            Wt.add_(xc.sum(1).unsqueeze(-1) * a)  # the indicator is 1, so x^T G = (sum_b xc_b) a^T
+            Wt.add_(xct.sum(2).unsqueeze(-1) * a)  # the indicator is 1, so x^T G = (sum_b xc_b) a^T
         else:
-            Wt.baddbmm_(xc.transpose(1, 2), G)
+            Wt.baddbmm_(xct, pre)
 
     return update
 
 
-def _sgd_steps(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | None, seed: int, chunk_elements: int) -> Iterator[int]:
-    """Update ``W`` in place, one online-SGD step at a time, yielding the step count after each.
+def _batches(model: TheoryModel, sgd: SGD, replicates: int, seed: int, device: torch.device, dtype: torch.dtype, chunk_elements: int,
+             y_scale: float) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """The training stream: per step ``(z, z^T, y * y_scale)`` for all replicates (``R x B x d0``).
 
-    Training batches are drawn ``chunk`` steps at a time (one sampler call per chunk) to cut the
-    per-step overhead. The chunk size sets the order in which the stream is consumed, so a
-    trajectory is reproducible for a fixed ``chunk_elements`` (the default everywhere).
+    Batches are drawn ``chunk`` steps at a time, in one sampler call for ``chunk * R``
+    replicates of one batch each (samplers draw iid across replicates), so that each step's
+    batch is one ``R x B x d0`` slice. The chunk size sets the order in which the stream is
+    consumed, so a trajectory is reproducible for a fixed ``chunk_elements`` (the default
+    everywhere).
     """
-    fm, net = model.features, model.network
-    R, B, D0 = W.shape[0], sgd.batch, fm.d0
-    train_gen = generator(seed, "train", W.device)
-    noise_gen = generator(seed, "probe", W.device) if fm.noise > 0 else None
-    a = second_layer(net.m, W.dtype, W.device)
-    scale = sgd.eta / B
-    update = _fused_update(net.activation, a, scale) if (model.gradient is hinge_gradient and net.activation.piecewise_linear) else None
-    chunk = max(1, chunk_elements // (R * B * D0))
+    fm, B, D0 = model.features, sgd.batch, model.features.d0
+    train_gen = generator(seed, "train", device)
+    chunk = max(1, chunk_elements // (replicates * B * D0))
     step = 0
     while step < sgd.steps:
         n = min(chunk, sgd.steps - step)
-        s = model.sampler(fm, train_gen, R, n * B, dtype=W.dtype)
-        zs = s.z.view(R, n, B, D0)
-        ys = s.y.view(R, n, B)
-        if update is not None:
-            ys = ys * scale  # the fused update takes y pre-scaled
-        for i in range(n):
-            x = zs[:, i] if M is None else to_input(zs[:, i], M, fm.noise, noise_gen)
-            if update is None:
-                W.sub_(model.gradient(net.activation, W, x, ys[:, i], a), alpha=sgd.eta)
-            else:
-                update(W, x, ys[:, i])
-            step += 1
-            yield step
+        s = model.sampler(fm, train_gen, n * replicates, B, dtype=dtype)
+        zs = s.z.reshape(n, replicates, B, D0)
+        ys = s.y.reshape(n, replicates, B)
+        if y_scale != 1.0:
+            ys = ys * y_scale
+        yield from zip(zs.unbind(0), zs.transpose(2, 3).unbind(0), ys.unbind(0), strict=True)  # unbind: one call makes every view
+        step += n
+
+
+def _stepper(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | None, noise_gen: torch.Generator | None) -> tuple[Callable[..., None], float]:
+    """One SGD step on ``W`` in place from a batch of ``_batches``, and the ``y_scale`` it expects."""
+    fm, net = model.features, model.network
+    a = second_layer(net.m, W.dtype, W.device)
+    scale = sgd.eta / sgd.batch
+    if model.gradient is hinge_gradient and net.activation.piecewise_linear:
+        update = _fused_update(net.activation, a, scale, W, sgd.batch)
+        if M is None:
+            return update, scale
+
+        def full_space(z: torch.Tensor, zt: torch.Tensor, y: torch.Tensor) -> None:
+            x = to_input(z, M, fm.noise, noise_gen)
+            update(x, x.transpose(1, 2), y)
+
+        return full_space, scale
+
+    def step(z: torch.Tensor, zt: torch.Tensor, y: torch.Tensor) -> None:
+        x = z if M is None else to_input(z, M, fm.noise, noise_gen)
+        W.sub_(model.gradient(net.activation, W, x, y, a), alpha=sgd.eta)
+
+    return step, 1.0
+
+
+def _sgd_steps(model: TheoryModel, sgd: SGD, W: torch.Tensor, M: torch.Tensor | None, seed: int, chunk_elements: int) -> Iterator[int]:
+    """Update ``W`` in place, one online-SGD step at a time, yielding the step count after each."""
+    noise_gen = generator(seed, "probe", W.device) if model.features.noise > 0 else None
+    step_fn, y_scale = _stepper(model, sgd, W, M, noise_gen)
+    for step, batch in enumerate(_batches(model, sgd, W.shape[0], seed, W.device, W.dtype, chunk_elements, y_scale), 1):
+        step_fn(*batch)
+        yield step
 
 
 def onset_steps(model: TheoryModel, sgd: SGD, replicates: int, seed: int, *, device: str | torch.device = "cpu",
-                onset: Onset | None = None, chunk_elements: int = 1 << 21) -> torch.Tensor:
+                onset: Onset | None = None, chunk_elements: int = 1 << 20) -> torch.Tensor:
     """Theorem 4.1's ``T0`` per replicate: the first step (evaluated at every step on the
     ``sgd.n_eval`` held-out samples) at which the onset criterion holds; ``nan`` if it never
-    does within ``sgd.steps`` (censored). Only activation rates are computed, so this is cheap;
-    it stops once every replicate has met the criterion. Same seeds and streams as ``simulate``."""
+    does within ``sgd.steps`` (censored). Same seeds and streams as ``simulate``.
+
+    Only activation rates are computed, and a replicate stops being trained and evaluated once
+    it has met the criterion (replicates are independent, so the others' runs do not change):
+    whenever at most half of the replicates still running are left, they are split off into a
+    smaller batch, so that a few slow or censored replicates do not cost a full batch each step.
+    """
     onset = onset or Onset()
     dev = resolve_device(device)
     fm, net = model.features, model.network
@@ -225,20 +267,46 @@ def onset_steps(model: TheoryModel, sgd: SGD, replicates: int, seed: int, *, dev
     weights = torch.stack([pos / pos.sum(-1, keepdim=True).clamp_min(1), (1 - pos) / (1 - pos).sum(-1, keepdim=True).clamp_min(1)], 1)  # R x 2 x n
     half = net.m // 2
     t0 = torch.full((replicates,), float("nan"), dtype=torch.float64)
+    rows = torch.arange(replicates)  # the replicates in the running batch (indices into t0)
 
-    def check(step: int) -> bool:
-        rates = torch.bmm(weights, (torch.bmm(ev.z, W.transpose(1, 2)) > 0).float())  # R x 2 x m: p(+1), p(-1)
+    def split(keep: torch.Tensor) -> tuple:
+        """The running batch restricted to ``keep`` (positions in it): weights, eval data, buffers, step."""
+        Wk = W[keep].transpose(1, 2).contiguous().transpose(1, 2)  # the layout the fused update wants
+        step_fn, y_scale = _stepper(model, sgd, Wk, None, None)
+        active = torch.empty((len(keep), sgd.n_eval, net.m), device=dev)
+        return Wk, ev_z[keep], weights_[keep], active, step_fn, y_scale
+
+    ev_z, weights_ = ev.z, weights
+    W, ev_z, weights_, active, step_fn, y_scale = split(rows.to(dev))
+
+    def check(step: int) -> torch.Tensor:
+        """Replicates of the running batch meeting the criterion at ``step`` (bool, on CPU)."""
+        torch.bmm(ev_z, W.transpose(1, 2), out=active).clamp_min_(0).sign_()  # 1{pre > 0} in float kernels (a bool comparison is slower)
+        rates = torch.bmm(weights_, active)  # R x 2 x m: p(+1), p(-1)
         delta = torch.cat([rates[:, 0, :half] - rates[:, 1, :half], rates[:, 1, half:] - rates[:, 0, half:]], -1)
         asym = (delta >= onset.delta).float()
-        met = (asym[:, :half].mean(-1) >= onset.fraction) & (asym[:, half:].mean(-1) >= onset.fraction)
-        new = met.cpu() & torch.isnan(t0)
-        t0[new] = float(step)
-        return bool((~torch.isnan(t0)).all())
+        return ((asym[:, :half].mean(-1) >= onset.fraction) & (asym[:, half:].mean(-1) >= onset.fraction)).cpu()
 
-    if not check(0):
-        for step in _sgd_steps(model, sgd, W, None, seed, chunk_elements):
-            if check(step):
-                break
+    met = check(0)
+    t0[rows[met]] = 0.0
+    running = ~met
+    if not running.any():
+        return t0
+    for step, (z, zt, y) in enumerate(_batches(model, sgd, replicates, seed, dev, torch.float32, chunk_elements, y_scale), 1):
+        if len(rows) < replicates:
+            index = rows.to(dev)
+            z, zt, y = z[index], zt[index], y[index]
+        step_fn(z, zt, y)
+        met = check(step) & running
+        t0[rows[met]] = float(step)
+        running &= ~met
+        left = int(running.sum())
+        if left == 0:
+            break
+        if 2 * left <= len(rows):
+            keep = running.nonzero().squeeze(1)
+            rows, running = rows[keep], running[keep]
+            W, ev_z, weights_, active, step_fn, _ = split(keep.to(dev))
     return t0
 
 
@@ -254,7 +322,7 @@ def simulate(
     init: torch.Tensor | None = None,
     onset: Onset | None = None,
     stop_at_onset: bool = False,
-    chunk_elements: int = 1 << 21,
+    chunk_elements: int = 1 << 20,
 ) -> Trajectory:
     """Train ``replicates`` independent networks with online SGD and record observables.
 

@@ -146,3 +146,16 @@ def test_general_setting_equals_an_input_space_reference() -> None:
             opt.step()
         bg = (W1.detach() @ M[r][:, cfg.k_core :]).norm(dim=-1).mean()
         torch.testing.assert_close(res.bg_corr[-1, r], bg, rtol=1e-10, atol=1e-12)
+
+
+def test_onset_steps_matches_the_recorded_trajectory() -> None:
+    """``onset_steps`` (which drops replicates from its batch once they meet the criterion) finds
+    the same ``T0`` as ``simulate`` recording the criterion at every step on the same streams."""
+    from fc_model.simulate import onset_steps
+
+    model = TheoryModel(FeatureModel(d=2**12), Network(m=16))
+    sgd = SGD(eta=0.02, steps=300, schedule=Schedule(dense_until=300, every=1))
+    recorded = simulate(model, sgd, 12, 4).onset_step()
+    found = onset_steps(model, sgd, 12, 4)
+    assert recorded.isnan().sum() < 12 and len(set(recorded[~recorded.isnan()].tolist())) > 3  # spread out: the batch is split
+    torch.testing.assert_close(found, recorded, equal_nan=True)
