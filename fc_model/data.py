@@ -83,6 +83,7 @@ def sample_latent(
     paired_ood: bool = False,
     ood: bool = False,
     dtype: torch.dtype = torch.float32,
+    workspace: torch.Tensor | None = None,
 ) -> Sample:
     """Draw ``n`` samples per replicate in latent coordinates.
 
@@ -90,6 +91,13 @@ def sample_latent(
     returns a paired OOD set: the same labels and core draws, the background mapped through the
     OOD interval from the same uniform draws (a quantile coupling, so that paired ID/OOD
     differences carry no extra sampling noise).
+
+    ``workspace``, a flat contiguous tensor of ``dtype`` on ``gen``'s device with at least
+    ``workspace_size(fm, replicates, n)`` elements, holds the draw instead of fresh memory, and
+    ``z`` and ``y`` are views of it, valid until it is reused: the simulator draws its training
+    stream chunk after chunk into one workspace, which saves the page faults of a fresh
+    multi-megabyte allocation per chunk (about a tenth of a step on this machine). The draws
+    are the same with or without it.
     """
     k, d0 = fm.k_core, fm.d0
     width = 2 * k if fm.layout == "disjoint" else k
@@ -98,10 +106,16 @@ def sample_latent(
     # view of the first d0 rows. The uniforms are drawn straight into rows [width - k, d0]: the
     # core where the disjoint layout's S- lies (and the signed layout's core), then the
     # background, then the label's uniform.
-    buf = torch.empty((d0 + 1, replicates, n), dtype=dtype, device=gen.device)
-    uniforms(gen, (k + fm.k_bg + 1, replicates, n), dtype, out=buf[width - k :])
-    positive = (buf[d0] < 0.5).to(dtype)  # a float mask: multiplying by a bool tensor is slower
-    y = positive.mul(2).sub_(1)
+    size = workspace_size(fm, replicates, n)
+    if workspace is None:
+        workspace = torch.empty(size, dtype=dtype, device=gen.device)
+    elif workspace.dim() != 1 or workspace.numel() < size or workspace.dtype != dtype or workspace.device != gen.device or not workspace.is_contiguous():
+        raise ValueError(f"workspace must be a flat contiguous {dtype} tensor on {gen.device} with >= {size} elements")
+    buf = workspace[:size].view(d0 + 2, replicates, n)  # rows: z (d0), the label's uniform, y
+    uniforms(gen, (k + fm.k_bg + 1, replicates, n), dtype, out=buf[width - k : d0 + 1])
+    positive = buf[d0]
+    positive.copy_(positive < 0.5)  # a float mask, in place of its uniform: multiplying by a bool tensor is slower
+    y = torch.mul(positive, 2, out=buf[d0 + 1]).sub_(1)
     core = buf[width - k : width]
     _map_in_place(fm.core, core)
     if fm.layout == "disjoint":
@@ -118,6 +132,11 @@ def sample_latent(
     z = buf[:d0].permute(1, 2, 0)
     z_ood = None if ood_buf is None else ood_buf.permute(1, 2, 0)
     return Sample(z, y, z_ood)
+
+
+def workspace_size(fm: FeatureModel, replicates: int, n: int) -> int:
+    """Elements of the ``workspace`` that ``sample_latent`` needs for ``replicates x n`` samples."""
+    return (fm.d0 + 2) * replicates * n
 
 
 def _map_in_place(dist: Uniform, u: torch.Tensor) -> None:

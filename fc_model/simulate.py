@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from fc_model.config import SGD, Activation, FeatureModel, Network
-from fc_model.data import Sample, dictionary, generator, sample_latent, to_input
+from fc_model.data import Sample, dictionary, generator, sample_latent, to_input, workspace_size
 from fc_model.network import activate, hinge, hinge_gradient, own_class, second_layer
 
 GradientFn = Callable[..., torch.Tensor]
@@ -35,7 +35,9 @@ class TheoryModel:
     """The model under test: data, network, and the pieces a mutant may replace.
 
     ``gradient``, ``sampler``, ``init`` and ``dictionary`` default to the paper's model; the mutants in
-    ``tests/`` swap one of them for a deliberately broken version and are named by ``name``.
+    ``tests/`` swap one of them for a deliberately broken version and are named by ``name``. A
+    sampler has ``sample_latent``'s signature, keywords included (the simulator passes
+    ``workspace``; a wrapper forwards ``**kw``), and draws iid across replicates.
     """
 
     features: FeatureModel = field(default_factory=FeatureModel)
@@ -203,14 +205,17 @@ def _batches(model: TheoryModel, sgd: SGD, replicates: int, seed: int, device: t
     fm, B, D0 = model.features, sgd.batch, model.features.d0
     train_gen = generator(seed, "train", device)
     chunk = max(1, chunk_elements // (replicates * B * D0))
+    # one workspace and one label buffer for every chunk (fresh multi-MB buffers cost page faults)
+    workspace = torch.empty(workspace_size(fm, chunk * replicates, B), dtype=dtype, device=device)
+    scaled = torch.empty((chunk, replicates, B), dtype=dtype, device=device)
     step = 0
     while step < sgd.steps:
         n = min(chunk, sgd.steps - step)
-        s = model.sampler(fm, train_gen, n * replicates, B, dtype=dtype)
+        s = model.sampler(fm, train_gen, n * replicates, B, dtype=dtype, workspace=workspace)
         zs = s.z.reshape(n, replicates, B, D0)
         ys = s.y.reshape(n, replicates, B)
         if y_scale != 1.0:
-            ys = ys * y_scale
+            ys = torch.mul(ys, y_scale, out=scaled[:n])
         yield from zip(zs.unbind(0), zs.transpose(2, 3).unbind(0), ys.unbind(0), strict=True)  # unbind: one call makes every view
         step += n
 

@@ -159,3 +159,15 @@ def test_onset_steps_matches_the_recorded_trajectory() -> None:
     found = onset_steps(model, sgd, 12, 4)
     assert recorded.isnan().sum() < 12 and len(set(recorded[~recorded.isnan()].tolist())) > 3  # spread out: the batch is split
     torch.testing.assert_close(found, recorded, equal_nan=True)
+
+
+def test_sampler_workspace_gives_the_same_draws_and_is_validated() -> None:
+    from fc_model.data import workspace_size
+
+    fm = FeatureModel(k_core=3, k_bg=2, d=40)
+    fresh = sample_latent(fm, generator(5, "train"), 4, 7)
+    ws = torch.full((workspace_size(fm, 4, 7) + 3,), float("nan"))
+    reused = sample_latent(fm, generator(5, "train"), 4, 7, workspace=ws)
+    assert torch.equal(fresh.z, reused.z) and torch.equal(fresh.y, reused.y)
+    with pytest.raises(ValueError, match="workspace"):
+        sample_latent(fm, generator(5, "train"), 4, 7, workspace=torch.empty(10))
