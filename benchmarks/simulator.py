@@ -11,7 +11,8 @@ Each figure is the median of REPEATS runs measured in this one process:
   batched code applies the first layer as z (M^T W1^T), a third of the multiply-adds, so the
   table also gives train_general with R = 1: the cost of batching itself.
 * gflops_fraction: FLOP rate of the training step (two bmm per step: forward and weight
-  gradient) over the rate of the same two bmm run back to back.
+  gradient) over the rate of the same two bmm run back to back on plain contiguous tensors.
+  The table adds the rate of the two products in the simulator's own layouts (diagnostic).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def general(iterations: int = 2000) -> tuple[float, float, float]:
     return batched, single, ours_alone
 
 
-def gflops() -> tuple[float, float]:
+def gflops() -> tuple[float, float, float]:
     R, B, m, D = 32, 32, 64, 24
     flops_per_step = 2 * (2 * R * B * m * D)  # forward pre-activations and the weight gradient
     step_time = timed(lambda: simulate(TheoryModel(), SGD_CFG, R, 0)) / STEPS
@@ -100,7 +101,18 @@ def gflops() -> tuple[float, float]:
             torch.bmm(G.transpose(1, 2), z)
 
     bmm_time = timed(bmms) / STEPS
-    return flops_per_step / step_time / 1e9, flops_per_step / bmm_time / 1e9
+    # diagnostic: the same two products in the simulator's own layouts (x feature-major, W^T
+    # contiguous, the weight gradient accumulated in place), i.e. the products' share of a step
+    x = torch.randn(D, STEPS, R, B).permute(1, 2, 3, 0)  # step-major chunks of feature-major samples
+    Wt, pre, xct = torch.randn(R, D, m), torch.empty(R, B, m), torch.randn(R, D, B)
+
+    def own_layout() -> None:
+        for i in range(STEPS):
+            torch.bmm(x[i], Wt, out=pre)
+            Wt.baddbmm_(xct, pre, alpha=1e-9)
+
+    own_time = timed(own_layout) / STEPS
+    return flops_per_step / step_time / 1e9, flops_per_step / bmm_time / 1e9, flops_per_step / own_time / 1e9
 
 
 def main() -> None:
@@ -108,14 +120,14 @@ def main() -> None:
     b, loop, arithmetic = batched_vs_loop()
     small, large = latent_d()
     gb, gs, g1 = general(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
-    achieved, peak = gflops()
+    achieved, peak, own = gflops()
     rows = [("batched R=32, 2000 steps (s)", b), ("loop of 32 x R=1 (s)", loop), ("batched, batches replayed from cache (s)", arithmetic), ("latent d=2^10 (s)", small), ("latent d=2^20 (s)", large),
             ("general: per replicate, 16 batched (s)", gb), ("general: one replicate alone, plain loop (s)", gs),
             ("general: train_general with R=1 (s)", g1), ("training step GFLOP/s", achieved),
-            ("same bmm shapes GFLOP/s", peak)]
+            ("same bmm shapes GFLOP/s", peak), ("same products in the simulator's layouts GFLOP/s", own)]
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, medians of {REPEATS} runs")
     for name, v in rows:
-        print(f"{name:42} {v:10.3f}")
+        print(f"{name:50} {v:10.3f}")
     print(json.dumps({"batched_vs_loop": round(loop / b, 2), "latent_d_independence": round(large / small, 3),
                       "general_setting": round(gb / gs, 3), "gflops_fraction": round(achieved / peak, 3)}))
 
