@@ -297,9 +297,9 @@ def onset_steps(model: TheoryModel, sgd: SGD, replicates: int, seed: int, *, dev
     running = ~met
     if not running.any():
         return t0
+    index = None  # rows on the device, once the batch has been split
     for step, (z, zt, y) in enumerate(_batches(model, sgd, replicates, seed, dev, torch.float32, chunk_elements, y_scale), 1):
-        if len(rows) < replicates:
-            index = rows.to(dev)
+        if index is not None:
             z, zt, y = z[index], zt[index], y[index]
         step_fn(z, zt, y)
         met = check(step) & running
@@ -311,6 +311,7 @@ def onset_steps(model: TheoryModel, sgd: SGD, replicates: int, seed: int, *, dev
         if 2 * left <= len(rows):
             keep = running.nonzero().squeeze(1)
             rows, running = rows[keep], running[keep]
+            index = rows.to(dev)
             W, ev_z, weights_, active, step_fn, _ = split(keep.to(dev))
     return t0
 
