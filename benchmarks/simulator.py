@@ -103,12 +103,13 @@ def gflops() -> tuple[float, float, float]:
     bmm_time = timed(bmms) / STEPS
     # diagnostic: the same two products in the simulator's own layouts (x feature-major, W^T
     # contiguous, the weight gradient accumulated in place), i.e. the products' share of a step
-    x = torch.randn(D, STEPS, R, B).permute(1, 2, 3, 0)  # step-major chunks of feature-major samples
+    chunk = 42  # the simulator's chunk at these shapes (2^20 elements), cycled
+    x = torch.randn(D, chunk, R, B).permute(1, 2, 3, 0)  # step-major chunk of feature-major samples
     Wt, pre, xct = torch.randn(R, D, m), torch.empty(R, B, m), torch.randn(R, D, B)
 
     def own_layout() -> None:
         for i in range(STEPS):
-            torch.bmm(x[i], Wt, out=pre)
+            torch.bmm(x[i % chunk], Wt, out=pre)
             Wt.baddbmm_(xct, pre, alpha=1e-9)
 
     own_time = timed(own_layout) / STEPS

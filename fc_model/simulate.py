@@ -66,6 +66,10 @@ class Onset:
         if not (0 < self.delta <= 1 and 0 < self.fraction <= 1):
             raise ValueError(f"Onset needs delta in (0, 1] and fraction in (0, 1], got {self}")
 
+    def met(self, frac_pos: torch.Tensor, frac_neg: torch.Tensor) -> torch.Tensor:
+        """Whether both classes' fractions of asymmetric neurons reach ``fraction`` (bool)."""
+        return (frac_pos >= self.fraction) & (frac_neg >= self.fraction)
+
 
 @dataclass
 class Trajectory:
@@ -99,6 +103,18 @@ def resolve_device(device: str | torch.device) -> torch.device:
     raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {text!r}")
 
 
+def _asymmetric_fractions(delta: torch.Tensor, onset: Onset) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per replicate, the fractions of own-class +1 and own-class -1 neurons with ``Delta_k >= delta``."""
+    asym = (delta >= onset.delta).to(delta.dtype)
+    half = delta.shape[-1] // 2
+    return asym[:, :half].mean(-1), asym[:, half:].mean(-1)
+
+
+def _fused_layout(W: torch.Tensor) -> torch.Tensor:
+    """``W`` (``R x m x D``) stored with ``W.transpose(1, 2)`` contiguous, as the fused update wants."""
+    return W.transpose(1, 2).contiguous().transpose(1, 2)
+
+
 def observe(model: TheoryModel, V: torch.Tensor, V0: torch.Tensor, ev: Sample, onset: Onset) -> dict[str, torch.Tensor]:
     """Observables of claims.md §3 from latent weights ``V`` (``R x m x d0``) on the eval set."""
     fm, net = model.features, model.network
@@ -126,11 +142,8 @@ def observe(model: TheoryModel, V: torch.Tensor, V0: torch.Tensor, ev: Sample, o
         own = yk * core_pos
         other = torch.full_like(own, float("nan"))
     out = {"p_own": p_own, "p_other": p_other, "delta": delta, "own_core": own, "other_core": other, "background": bg}
-    asym = (delta >= onset.delta).to(V.dtype)
-    half = net.m // 2
-    out["frac_asym_pos"] = asym[:, :half].mean(-1)
-    out["frac_asym_neg"] = asym[:, half:].mean(-1)
-    out["onset_met"] = ((out["frac_asym_pos"] >= onset.fraction) & (out["frac_asym_neg"] >= onset.fraction)).to(V.dtype)
+    out["frac_asym_pos"], out["frac_asym_neg"] = _asymmetric_fractions(delta, onset)
+    out["onset_met"] = onset.met(out["frac_asym_pos"], out["frac_asym_neg"]).to(V.dtype)
     for tag, z in (("id", ev.z), ("ood", ev.z_ood)):
         margin = ev.y * (activate(net.activation, torch.bmm(z, V.transpose(1, 2))) @ a)
         out[f"hinge_{tag}"] = hinge(margin).mean(-1)
@@ -205,16 +218,16 @@ def _batches(model: TheoryModel, sgd: SGD, replicates: int, seed: int, device: t
     fm, B, D0 = model.features, sgd.batch, model.features.d0
     train_gen = generator(seed, "train", device)
     chunk = max(1, chunk_elements // (replicates * B * D0))
-    # one workspace and one label buffer for every chunk (fresh multi-MB buffers cost page faults)
+    # one workspace (and one scaled-label buffer) for every chunk: fresh multi-MB buffers cost page faults
     workspace = torch.empty(workspace_size(fm, chunk * replicates, B), dtype=dtype, device=device)
-    scaled = torch.empty((chunk, replicates, B), dtype=dtype, device=device)
+    scaled = torch.empty((chunk, replicates, B), dtype=dtype, device=device) if y_scale != 1.0 else None
     step = 0
     while step < sgd.steps:
         n = min(chunk, sgd.steps - step)
         s = model.sampler(fm, train_gen, n * replicates, B, dtype=dtype, workspace=workspace)
         zs = s.z.reshape(n, replicates, B, D0)
         ys = s.y.reshape(n, replicates, B)
-        if y_scale != 1.0:
+        if scaled is not None:
             ys = torch.mul(ys, y_scale, out=scaled[:n])
         yield from zip(zs.unbind(0), zs.transpose(2, 3).unbind(0), ys.unbind(0), strict=True)  # unbind: one call makes every view
         step += n
@@ -276,7 +289,7 @@ def onset_steps(model: TheoryModel, sgd: SGD, replicates: int, seed: int, *, dev
 
     def split(keep: torch.Tensor) -> tuple:
         """The running batch restricted to ``keep`` (positions in it): weights, eval data, buffers, step."""
-        Wk = W[keep].transpose(1, 2).contiguous().transpose(1, 2)  # the layout the fused update wants
+        Wk = _fused_layout(W[keep])
         step_fn, y_scale = _stepper(model, sgd, Wk, None, None)
         active = torch.empty((len(keep), sgd.n_eval, net.m), device=dev)
         return Wk, ev_z[keep], weights_[keep], active, step_fn, y_scale
@@ -289,8 +302,7 @@ def onset_steps(model: TheoryModel, sgd: SGD, replicates: int, seed: int, *, dev
         torch.bmm(ev_z, W.transpose(1, 2), out=active).clamp_min_(0).sign_()  # 1{pre > 0} in float kernels (a bool comparison is slower)
         rates = torch.bmm(weights_, active)  # R x 2 x m: p(+1), p(-1)
         delta = torch.cat([rates[:, 0, :half] - rates[:, 1, :half], rates[:, 1, half:] - rates[:, 0, half:]], -1)
-        asym = (delta >= onset.delta).float()
-        return ((asym[:, :half].mean(-1) >= onset.fraction) & (asym[:, half:].mean(-1) >= onset.fraction)).cpu()
+        return onset.met(*_asymmetric_fractions(delta, onset)).cpu()
 
     met = check(0)
     t0[rows[met]] = 0.0
@@ -355,7 +367,7 @@ def simulate(
         if tuple(init.shape) != (R, net.m, dim):
             raise ValueError(f"init must have shape {(R, net.m, dim)}, got {tuple(init.shape)}")
         W = init.to(device=dev, dtype=dtype).clone()
-    W = W.transpose(1, 2).contiguous().transpose(1, 2)  # W^T contiguous: the hot loop multiplies by it
+    W = _fused_layout(W)
     W0 = W.clone()
     ev = model.sampler(fm, generator(seed, "eval", dev), R, sgd.n_eval, paired_ood=True, dtype=dtype)
 
