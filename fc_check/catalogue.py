@@ -19,6 +19,9 @@ class Claim:
     assertions: int
     module: str
     heavy: bool = False
+    threshold_why: str = ""  # why this threshold (filled from _DOCS)
+    mutant: str = ""  # the broken model its check must reject
+    departure: str = ""  # where the check departs from the paper, and why
 
 
 _ROWS = [
@@ -54,7 +57,11 @@ _ROWS = [
     ("invariant/latent-equals-full", "claims.md §2 (latent reduction)", "Training in latent coordinates and in full input space gives the same trajectory (float64).", 0, "properties/test_latent_reduction.py"),
 ]
 
-CLAIMS: dict[str, Claim] = {r[0]: Claim(*r) for r in _ROWS}
+# Per-claim documentation (claim id -> {"threshold_why", "mutant", "departure"}), kept apart from
+# the rows so that each claim's prose can be edited without touching the table.
+_DOCS: dict[str, dict[str, str]] = {}
+
+CLAIMS: dict[str, Claim] = {r[0]: Claim(*r, **_DOCS.get(r[0], {})) for r in _ROWS}
 
 
 def claim(claim_id: str) -> Claim:
