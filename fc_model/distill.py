@@ -18,8 +18,9 @@ import torch
 
 from fc_model.config import Activation, FeatureModel, _finite, _int_at_least
 from fc_model.data import generator, sample_latent
+from fc_model.host import to_host
+from fc_model.model import resolve_device
 from fc_model.network import activate
-from fc_model.simulate import resolve_device
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Distillation:
 
 @dataclass
 class DistillResult:
+    """Per replicate (``R``), on the host."""
+
     mse_id: torch.Tensor  # R: representation MSE per coordinate
     mse_ood: torch.Tensor
     probe_student_ood: torch.Tensor  # R: OOD accuracy of a linear probe fitted on ID representations
@@ -66,6 +69,7 @@ def _probe_accuracy(rep_fit: torch.Tensor, y_fit: torch.Tensor, rep_test: torch.
 
 
 def distill(cfg: Distillation, replicates: int, seed: int, *, device: str | torch.device = "cpu") -> DistillResult:
+    """Train ``replicates`` students on ``device`` and measure them; the results cross to the host once."""
     dev = resolve_device(device)
     fm, R = cfg.features, replicates
     D, K = fm.d0, fm.d0 - fm.k_bg
@@ -100,4 +104,5 @@ def distill(cfg: Distillation, replicates: int, seed: int, *, device: str | torc
         mse_ood = ((r_ood - _core(fm, ev.z_ood)) ** 2).mean((-1, -2))
         student = _probe_accuracy(r_fit, fit.y, r_ood, ev.y)
         teacher = _probe_accuracy(_core(fm, fit.z), fit.y, _core(fm, ev.z_ood), ev.y)
-    return DistillResult(mse_id.cpu(), mse_ood.cpu(), student.cpu(), teacher.cpu())
+    host = to_host({"mse_id": mse_id, "mse_ood": mse_ood, "student": student, "teacher": teacher})  # one crossing
+    return DistillResult(host["mse_id"], host["mse_ood"], host["student"], host["teacher"])

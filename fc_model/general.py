@@ -1,4 +1,4 @@
-"""The general numerical setting of Figure 3(d) (claims.md §5), batched over replicates.
+"""The general numerical setting of Figure 3(d), batched over replicates.
 
 Facts from the authors' public code: logistic loss, AdamW (lr 1e-3, weight decay 1e-3), a
 trainable output layer, biases, width 256, 32 core + 32 background coordinates mapped by a
@@ -18,8 +18,9 @@ import torch.nn.functional as F
 
 from fc_model.config import Activation, Sphere, Uniform, _finite, _int_at_least
 from fc_model.data import generator, orthonormal_columns
+from fc_model.host import to_host
+from fc_model.model import resolve_device
 from fc_model.network import activate
-from fc_model.simulate import resolve_device
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class GeneralSetting:
 
 @dataclass
 class GeneralResult:
+    """Per checkpoint and replicate (``n_checkpoints x R``), on the host."""
+
     steps: list[int]
     core_corr: torch.Tensor  # n_checkpoints x R
     bg_corr: torch.Tensor
@@ -91,7 +94,8 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
     """AdamW on the logistic loss, full batch, ``replicates`` networks batched on dimension 0.
 
     AdamW is elementwise and each replicate's loss depends only on its own parameters, so one
-    optimiser over the stacked tensors is exactly ``replicates`` independent optimisers.
+    optimiser over the stacked tensors is exactly ``replicates`` independent optimisers. The
+    parameters and data live on ``device``; the recorded curves cross to the host once, at the end.
     """
     if not isinstance(replicates, int) or replicates < 1:
         raise ValueError(f"replicates must be an integer >= 1, got {replicates!r}")
@@ -139,5 +143,6 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
         opt.step()
-    core, bg, tl, ol = (torch.stack(c) for c in zip(*rows, strict=True))
-    return GeneralResult(steps, core, bg, tl, ol)
+    names = ("core", "bg", "train", "ood")
+    host = to_host({n: torch.stack(c) for n, c in zip(names, zip(*rows, strict=True), strict=True)})  # one crossing to the host
+    return GeneralResult(steps, *(host[n] for n in names))

@@ -75,7 +75,7 @@ def check_closed_form_equals_autograd(gradient: GradientFn, net: NetworkDraw, *,
     x = torch.bmm(z, M.transpose(1, 2))
     a = second_layer(net.m, torch.float64, W.device)
     got, ref = gradient(net.act(), W, x, y, a), autograd_gradient(net.act(), W, x, y, a)
-    err = float((got - ref).abs().max() / ref.abs().max().clamp_min(1e-300))
+    err = float(((got - ref).abs().max() / ref.abs().max().clamp_min(1e-300)).cpu())
     return Outcome([exact("lemma-1.1/closed-form-equals-autograd", "max |closed form - autograd| / max |autograd|", err, RELATIVE_TOLERANCE, net.replicates)], asdict(net), net.seed)
 
 
@@ -91,7 +91,7 @@ def check_projection_identity(gradient: GradientFn, net: NetworkDraw, *, level: 
     ind = torch.where(pre > 0, torch.ones_like(pre), torch.full_like(pre, low))
     coef = -(y * (y * f < 1).double()).unsqueeze(-1) * a * ind / net.n  # R x n x m
     formula = torch.bmm(coef.transpose(1, 2), z)
-    err = float((proj - formula).abs().max() / formula.abs().max().clamp_min(1e-300))
+    err = float(((proj - formula).abs().max() / formula.abs().max().clamp_min(1e-300)).cpu())
     return Outcome([exact("lemma-1.1/projection-identity", "max |<grad, m_j> - formula| / max |formula|", err, RELATIVE_TOLERANCE, net.replicates)], asdict(net), net.seed)
 
 

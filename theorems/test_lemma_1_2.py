@@ -87,7 +87,7 @@ def check_hoeffding_exceedance(estimator: GradientFn, reg: GapRegime, *, level: 
     fm = reg.model().features
     j = fm.bg.start  # one (neuron, background feature) pair per batch: trials are independent
     pop_err = radius(reg.m, n_pop, level / 2 / reg.replicates)
-    exceed = sum(int((g[:, :, 0, j] > radius(reg.m, n, reg.delta) + pop_err).sum()) for n, g in gap.items())
+    exceed = int(sum((g[:, :, 0, j] > radius(reg.m, n, reg.delta) + pop_err).sum() for n, g in gap.items()).cpu())  # one read-back
     trials = reg.replicates * reg.batches * len(reg.batch_sizes)
     iv = stats.proportion_interval_by_clopper_pearson(exceed, trials, level / 2, "upper")
     f = at_most("lemma-1.2/hoeffding-exceedance", f"frequency of gap > Hoeffding radius (delta = {reg.delta})", iv, reg.delta,
