@@ -1,10 +1,18 @@
 """Benchmarks of the simulator (a script, not a timed test). Prints a table, then one JSON line.
 
-Each figure is the median of REPEATS runs measured in this one process:
+``python benchmarks/simulator.py [--device cpu|cuda] [--general-iterations N] [--json PATH]``.
+Each figure is the median of REPEATS runs measured side by side in this one process:
 
-* batched_vs_loop: 32 replicates batched vs the same 32 run one at a time (theory setting,
-  m = 64, k_core = k_bg = 8, B = 32, 2000 steps). The table adds the batched time with the
-  training batches replayed from a cache: the SGD arithmetic alone, the ceiling on this ratio.
+* speedup_vs_naive_full / speedup_vs_naive_latent: what a user would write instead, in the
+  style of the authors' public toy script (``toy.py``): an ``nn.Module`` with a fixed +-1/m
+  output layer, autograd, ``torch.optim.SGD`` and the hinge loss, one seed at a time, training
+  in input space (d = 2^14, ``x = M z``) or in latent space, against ``simulate`` running the
+  same 32 seeds batched (theory setting, m = 64, k_core = k_bg = 8, B = 32, 2000 steps). The
+  loops are timed on a few seeds (NAIVE_SEEDS) and scaled to 32.
+* throughput: replicate-steps per second of ``simulate`` against R (to 4096 on a GPU).
+* batched_vs_loop (diagnostic only, not a target): the simulator batched vs its own R = 1 path;
+  that path gets faster with every improvement of the simulator, so the ratio says little. The
+  table adds the batched time with the training batches replayed from a cache.
 * latent_d_independence: latent-mode time at d = 2^20 over d = 2^10.
 * general_setting: per-replicate wall time of 16 batched general-setting replicates (2000
   iterations) over one replicate trained alone as a plain nn.Module loop on x = M z. The
@@ -17,9 +25,10 @@ Each figure is the median of REPEATS runs measured in this one process:
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,29 +37,83 @@ import torch
 import torch.nn.functional as F
 
 from fc_model import SGD, FeatureModel, Schedule, TheoryModel, simulate
-from fc_model.data import Sample, generator, sample_latent
+from fc_model.data import Sample, dictionary, generator, sample_latent
 from fc_model.general import GeneralSetting, general_data, train_general
+from fc_model.model import resolve_device
 
 REPEATS = 5
 STEPS = 2000
+SEEDS = 32
+NAIVE_SEEDS = {"full": 2, "latent": 8}  # seeds the per-seed loops are timed on, scaled to SEEDS
 SGD_CFG = SGD(eta=0.05, batch=32, steps=STEPS, schedule=Schedule(dense_until=0, every=STEPS))
+DEVICE = torch.device("cpu")  # set by --device
 
 
-def timed(fn: Callable[[], object], repeats: int = REPEATS) -> float:
+def timed(fn: Callable[[], object], repeats: int | None = None) -> float:
+    """Median wall time of ``fn`` over ``repeats`` runs (default REPEATS, never more); on a GPU
+    the device is drained before the clock stops."""
     out = []
-    for _ in range(repeats):
+    for _ in range(min(repeats or REPEATS, REPEATS)):
+        if DEVICE.type == "cuda":
+            torch.cuda.synchronize(DEVICE)
         t = time.perf_counter()
         fn()
+        if DEVICE.type == "cuda":
+            torch.cuda.synchronize(DEVICE)
         out.append(time.perf_counter() - t)
     return statistics.median(out)
+
+
+class ToyNetwork(torch.nn.Module):
+    """What a user would write: ``f(x) = sum_k a_k relu(<w_k, x>)`` with ``a_k = +-1/m`` fixed (a buffer)."""
+
+    def __init__(self, m: int, d: int) -> None:
+        super().__init__()
+        self.hidden = torch.nn.Linear(d, m, bias=False)
+        torch.nn.init.normal_(self.hidden.weight, std=1 / math.sqrt(d))
+        self.register_buffer("a", torch.cat([torch.full((m // 2,), 1 / m), torch.full((m - m // 2,), -1 / m)]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.hidden(x)) @ self.a
+
+
+def naive_seed(seed: int, space: str, d: int = 2**14, m: int = 64, k: int = 8, steps: int = STEPS, batch: int = 32, eta: float = 0.05) -> None:
+    """One seed trained on its own: fresh data each step, autograd, ``torch.optim.SGD``, hinge loss."""
+    torch.manual_seed(seed)
+    d0 = 3 * k
+    M = dictionary(FeatureModel(k_core=k, k_bg=k, d=d), generator(seed, "dictionary", DEVICE), 1, torch.float32)[0] if space == "full" else None
+    net = ToyNetwork(m, d if space == "full" else d0).to(DEVICE)
+    opt = torch.optim.SGD(net.parameters(), lr=eta)
+    for _ in range(steps):
+        y = torch.randint(0, 2, (batch,), device=DEVICE).float() * 2 - 1
+        z = torch.rand(batch, d0, device=DEVICE)
+        z[:, :k] *= (y > 0).float().unsqueeze(1)  # class +1 core
+        z[:, k : 2 * k] *= (y < 0).float().unsqueeze(1)  # class -1 core; the last k coordinates are background U[0,1]
+        x = z @ M.T if M is not None else z
+        loss = torch.clamp(1 - y * net(x), min=0).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def naive(space: str) -> float:
+    """Wall time of the per-seed loop for SEEDS seeds (timed on NAIVE_SEEDS[space] seeds, scaled)."""
+    n = NAIVE_SEEDS[space]
+    return timed(lambda: [naive_seed(s, space) for s in range(n)], repeats=1 if space == "full" else 3) * SEEDS / n
+
+
+def throughput(replicates: tuple[int, ...], steps: int = 500) -> dict[int, float]:
+    """Replicate-steps per second of ``simulate`` (theory setting, 500 steps) against R."""
+    sgd = SGD(eta=0.05, batch=32, steps=steps, schedule=Schedule(dense_until=0, every=steps))
+    return {R: R * steps / timed(lambda R=R: simulate(TheoryModel(), sgd, R, 0, device=DEVICE), repeats=3) for R in replicates}
 
 
 def batched_vs_loop() -> tuple[float, float, float]:
     """Batched and looped wall times, and (diagnostic) the batched time with the training batches
     replayed from a cache, i.e. the SGD arithmetic alone, which bounds what faster sampling can give."""
     model = TheoryModel()
-    batched = timed(lambda: simulate(model, SGD_CFG, 32, 0))
-    loop = timed(lambda: [simulate(model, SGD_CFG, 1, r) for r in range(32)], repeats=max(3, REPEATS // 2 + 1))
+    batched = timed(lambda: simulate(model, SGD_CFG, 32, 0, device=DEVICE))
+    loop = timed(lambda: [simulate(model, SGD_CFG, 1, r, device=DEVICE) for r in range(32)], repeats=max(3, REPEATS // 2 + 1))
     cache: dict[tuple, Sample] = {}
 
     def replay(fm: FeatureModel, gen: torch.Generator, replicates: int, n: int, **kw: object) -> Sample:
@@ -59,13 +122,13 @@ def batched_vs_loop() -> tuple[float, float, float]:
             cache[key] = sample_latent(fm, gen, replicates, n, **kw)
         return cache[key]
 
-    arithmetic = timed(lambda: simulate(replace(model, sampler=replay), SGD_CFG, 32, 0))
+    arithmetic = timed(lambda: simulate(replace(model, sampler=replay), SGD_CFG, 32, 0, device=DEVICE))
     return batched, loop, arithmetic
 
 
 def latent_d() -> tuple[float, float]:
-    small = timed(lambda: simulate(TheoryModel(FeatureModel(d=2**10)), SGD_CFG, 32, 0))
-    large = timed(lambda: simulate(TheoryModel(FeatureModel(d=2**20)), SGD_CFG, 32, 0))
+    small = timed(lambda: simulate(TheoryModel(FeatureModel(d=2**10)), SGD_CFG, 32, 0, device=DEVICE))
+    large = timed(lambda: simulate(TheoryModel(FeatureModel(d=2**20)), SGD_CFG, 32, 0, device=DEVICE))
     return small, large
 
 
@@ -73,27 +136,27 @@ def general(iterations: int = 2000) -> tuple[float, float, float]:
     cfg = GeneralSetting(iterations=iterations, record_every=iterations)
 
     def plain() -> None:
-        x, y = general_data(cfg, generator(0, "train", "cpu"), 1, cfg.n_train, torch.float32, ood=False)
+        x, y = general_data(cfg, generator(0, "train", DEVICE), 1, cfg.n_train, torch.float32, ood=False)
         x = F.pad(x[0], (0, cfg.d - x.shape[-1]))  # input dimension 256; the orthogonal map is a rotation, cost-neutral
         y = y[0]
-        net = torch.nn.Sequential(torch.nn.Linear(cfg.d, cfg.width), torch.nn.ReLU(), torch.nn.Linear(cfg.width, 1))
+        net = torch.nn.Sequential(torch.nn.Linear(cfg.d, cfg.width), torch.nn.ReLU(), torch.nn.Linear(cfg.width, 1)).to(DEVICE)
         opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         for _ in range(iterations):
             opt.zero_grad()
             F.softplus(-y * net(x).squeeze(-1)).mean().backward()
             opt.step()
 
-    batched = timed(lambda: train_general(cfg, 16, 0), repeats=3) / 16
+    batched = timed(lambda: train_general(cfg, 16, 0, device=DEVICE), repeats=3) / 16
     single = timed(plain, repeats=3)
-    ours_alone = timed(lambda: train_general(cfg, 1, 0), repeats=3)  # batching overhead apart from the latent factoring
+    ours_alone = timed(lambda: train_general(cfg, 1, 0, device=DEVICE), repeats=3)  # batching overhead apart from the latent factoring
     return batched, single, ours_alone
 
 
 def gflops() -> tuple[float, float, float]:
     R, B, m, D = 32, 32, 64, 24
     flops_per_step = 2 * (2 * R * B * m * D)  # forward pre-activations and the weight gradient
-    step_time = timed(lambda: simulate(TheoryModel(), SGD_CFG, R, 0)) / STEPS
-    z, W, G = torch.randn(R, B, D), torch.randn(R, m, D), torch.randn(R, B, m)
+    step_time = timed(lambda: simulate(TheoryModel(), SGD_CFG, R, 0, device=DEVICE)) / STEPS
+    z, W, G = torch.randn(R, B, D, device=DEVICE), torch.randn(R, m, D, device=DEVICE), torch.randn(R, B, m, device=DEVICE)
 
     def bmms() -> None:
         for _ in range(STEPS):
@@ -104,8 +167,8 @@ def gflops() -> tuple[float, float, float]:
     # diagnostic: the same two products in the simulator's own layouts (x feature-major, W^T
     # contiguous, the weight gradient accumulated in place), i.e. the products' share of a step
     chunk = 42  # the simulator's chunk at these shapes (2^20 elements), cycled
-    x = torch.randn(D, chunk, R, B).permute(1, 2, 3, 0)  # step-major chunk of feature-major samples
-    Wt, pre, xct = torch.randn(R, D, m), torch.empty(R, B, m), torch.randn(R, D, B)
+    x = torch.randn(D, chunk, R, B, device=DEVICE).permute(1, 2, 3, 0)  # step-major chunk of feature-major samples
+    Wt, pre, xct = torch.randn(R, D, m, device=DEVICE), torch.empty(R, B, m, device=DEVICE), torch.randn(R, D, B, device=DEVICE)
 
     def own_layout() -> None:
         for i in range(STEPS):
@@ -117,20 +180,48 @@ def gflops() -> tuple[float, float, float]:
 
 
 def main() -> None:
+    global DEVICE, REPEATS
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N | auto (default cpu)")
+    parser.add_argument("--general-iterations", type=int, default=2000, help="general-setting iterations (the authors' run: 20000)")
+    parser.add_argument("--json", default=None, help="also write the JSON line to this file")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="runs per median (default 5; the slow rows take at most 3)")
+    args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    REPEATS = args.repeats
+    try:
+        DEVICE = resolve_device(args.device)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.general_iterations < 1:
+        parser.error("--general-iterations must be >= 1")
     torch.manual_seed(0)
     b, loop, arithmetic = batched_vs_loop()
+    full, lat = naive("full"), naive("latent")
     small, large = latent_d()
-    gb, gs, g1 = general(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    gb, gs, g1 = general(args.general_iterations)
     achieved, peak, own = gflops()
-    rows = [("batched R=32, 2000 steps (s)", b), ("loop of 32 x R=1 (s)", loop), ("batched, batches replayed from cache (s)", arithmetic), ("latent d=2^10 (s)", small), ("latent d=2^20 (s)", large),
-            ("general: per replicate, 16 batched (s)", gb), ("general: one replicate alone, plain loop (s)", gs),
+    rates = throughput((32, 256, 1024, 4096) if DEVICE.type == "cuda" else (32, 128, 512))
+    rows = [(f"simulate, R={SEEDS}, {STEPS} steps (s)", b),
+            (f"naive per-seed loop, input space d=2^14, {SEEDS} seeds (s, {NAIVE_SEEDS['full']} timed)", full),
+            (f"naive per-seed loop, latent space, {SEEDS} seeds (s, {NAIVE_SEEDS['latent']} timed)", lat),
+            (f"diagnostic: simulate, {SEEDS} runs at R=1 (s)", loop), ("diagnostic: batched, batches replayed from cache (s)", arithmetic),
+            ("latent d=2^10 (s)", small), ("latent d=2^20 (s)", large),
+            (f"general ({args.general_iterations} it): per replicate, 16 batched (s)", gb), ("general: one replicate alone, plain loop (s)", gs),
             ("general: train_general with R=1 (s)", g1), ("training step GFLOP/s", achieved),
             ("same bmm shapes GFLOP/s", peak), ("same products in the simulator's layouts GFLOP/s", own)]
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, medians of {REPEATS} runs")
+    rows += [(f"throughput R={R} (replicate-steps/s)", v) for R, v in rates.items()]
+    print(f"torch {torch.__version__}, device {DEVICE}, threads {torch.get_num_threads()}, medians of {REPEATS} runs (3 for the slow rows)")
     for name, v in rows:
-        print(f"{name:50} {v:10.3f}")
-    print(json.dumps({"batched_vs_loop": round(loop / b, 2), "latent_d_independence": round(large / small, 3),
-                      "general_setting": round(gb / gs, 3), "gflops_fraction": round(achieved / peak, 3)}))
+        print(f"{name:70} {v:14.4g}")
+    line = json.dumps({"device": str(DEVICE), "speedup_vs_naive_full": round(full / b, 1), "speedup_vs_naive_latent": round(lat / b, 1),
+                       "latent_d_independence": round(large / small, 3), "general_setting": round(gb / gs, 3), "gflops_fraction": round(achieved / peak, 3),
+                       "throughput": {str(R): round(v) for R, v in rates.items()}, "batched_vs_loop_diagnostic": round(loop / b, 2)})
+    print(line)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            fh.write(line + "\n")
 
 
 if __name__ == "__main__":

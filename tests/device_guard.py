@@ -16,7 +16,9 @@ and mixing raises. ``DeviceGuard`` is a ``TorchFunctionMode`` that keeps the GPU
   ``__array__`` and ``format`` of a device tensor raise ``ImplicitHostTransfer``, except inside
   code that runs on CPU only (``ALLOWED``);
 * an op whose tensor arguments include both device tensors and host tensors of one or more
-  dimensions raises ``MixedDevices`` (a GPU accepts only 0-dimensional host tensors there).
+  dimensions raises ``MixedDevices`` (a GPU accepts only 0-dimensional host tensors there), and
+  so does a factory given a ``generator`` but no ``device`` (a device generator cannot fill a
+  host tensor).
 """
 
 from __future__ import annotations
@@ -133,6 +135,8 @@ class DeviceGuard(TorchFunctionMode):
                 if hasattr(out, MARK):
                     delattr(out, MARK)
             return out
+        if "generator" in kwargs and kwargs.get("device") is None and not device_in and not _allowed():
+            raise MixedDevices(f"{name}() draws from a generator into a host tensor (no device=), at {_where()}")
         if device_in and not _allowed():
             host = [t for t in inputs if not on_device(t) and t.dim() > 0]
             if host:

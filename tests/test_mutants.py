@@ -90,9 +90,9 @@ CASES = {
 
 
 @pytest.mark.parametrize("claim_id", list(CASES))
-def test_check_fails_on_its_mutant(claim_id: str) -> None:
+def test_check_fails_on_its_mutant(claim_id: str, fc) -> None:
     check, mutant, regime = CASES[claim_id]
-    outcome = check(mutant, regime, level=LEVEL, device="cpu")
+    outcome = check(mutant, regime, level=LEVEL, device=fc.device)  # --fc-device: CUDA where the run asks for it
     assert any(f.claim == claim_id for f in outcome.findings)
     assert not outcome.passed, f"the check for {claim_id} passed on its mutant:\n{outcome.message()}"
 
