@@ -9,8 +9,8 @@ OOD-robust teacher's representation still fails OOD. This module is the offline 
   ``border`` pixels around each image (``b = 2``: 8x8 -> 12x12, 80 border pixels) whose values are
   drawn from ``background`` (``U[0,1]``) independently of the label, afresh for every SGD batch:
   a feature uncorrelated with ``y`` with a non-zero mean (Definition 3.1's background). OOD test
-  data are the same test images with the same border draws mapped through ``ood_background``
-  (``-U[0,1]``: the border negated), so ID/OOD differences are paired.
+  data are the same test images with the same border values negated (``-U[0,1]``), so ID/OOD
+  differences are paired.
 * ``train_digits``: the theory setting's network and update (fixed ``+-1/m`` output layer, hinge
   loss, online SGD, ``sigma0 = 1/sqrt(D)``), ``R`` replicates batched on the leading dimension with
   their own split, init and batches, through the simulator's fused update (one code path).
@@ -58,11 +58,10 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _check_border(border: int, background: Uniform, ood_background: Uniform, test_fraction: float) -> None:
+def _check_border(border: int, background: Uniform, test_fraction: float) -> None:
     _int_at_least("border", border, 1)
-    for name, u in (("background", background), ("ood_background", ood_background)):
-        if not isinstance(u, Uniform):
-            raise ValueError(f"{name} must be a Uniform interval, got {u!r}")
+    if not isinstance(background, Uniform):
+        raise ValueError(f"background must be a Uniform interval, got {background!r}")
     _finite("test_fraction", test_fraction)
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
@@ -77,7 +76,6 @@ class DigitsTask:
     border: int = 2
     test_fraction: float = 0.3
     background: Uniform = field(default_factory=Uniform)
-    ood_background: Uniform = field(default_factory=lambda: Uniform(-1.0, 0.0))
 
     def __post_init__(self) -> None:
         for name in ("positive", "negative"):
@@ -86,7 +84,7 @@ class DigitsTask:
                 raise ValueError(f"{name} must be a digit 0-9, got {v!r}")
         if self.positive == self.negative:
             raise ValueError(f"positive and negative must be different digits, got {self.positive} twice")
-        _check_border(self.border, self.background, self.ood_background, self.test_fraction)
+        _check_border(self.border, self.background, self.test_fraction)
 
     @property
     def side(self) -> int:
@@ -141,9 +139,12 @@ def split(labels: torch.Tensor, classes: tuple[int, ...], test_fraction: float, 
     return torch.cat(train, 1), torch.cat(test, 1)
 
 
-def _bordered(images: torch.Tensor, u: torch.Tensor, dist: Uniform) -> torch.Tensor:
-    """Images (``... x 64``) with border values ``dist.from_unit(u)`` (``... x n_border``) appended."""
-    return torch.cat([images, dist.from_unit(u)], -1)
+def paired_sets(images: torch.Tensor, u: torch.Tensor, background: Uniform) -> tuple[torch.Tensor, torch.Tensor]:
+    """ID and paired OOD inputs from images (``... x 64``) and border draws ``u`` (``U[0,1)``,
+    ``... x n_border``): the ID border is ``background.from_unit(u)``, the OOD border the same
+    values negated (``-U[0,1]`` for the default border), on the same images."""
+    b = background.from_unit(u)
+    return torch.cat([images, b], -1), torch.cat([images, -b], -1)
 
 
 @dataclass
@@ -200,8 +201,8 @@ def train_digits(task: DigitsTask, net: Network, sgd: SGD, replicates: int, seed
         u = uniforms(eval_gen, (R, te.shape[1], nb), dtype)
         learned = W - W0
         out = {"learned": learned, "border": learned[..., PIXELS:].mean(-1), "image": learned[..., :PIXELS].abs().mean(-1)}
-        for tag, dist in (("id", task.background), ("ood", task.ood_background)):
-            margin = y_test * (activate(net.activation, torch.bmm(_bordered(x_test, u, dist), W.transpose(1, 2))) @ a)
+        for tag, x in zip(("id", "ood"), paired_sets(x_test, u, task.background), strict=True):
+            margin = y_test * (activate(net.activation, torch.bmm(x, W.transpose(1, 2))) @ a)
             out[f"hinge_{tag}"] = hinge(margin).mean(-1)
             out[f"err_{tag}"] = (margin <= 0).to(dtype).mean(-1)
         host = {k: v.detach().cpu() for k, v in out.items()}  # the one device -> host crossing
@@ -255,12 +256,11 @@ class DigitsDistillation:
     the bordered images (border from ``background``, fresh every step) and fit ``h`` by MSE with
     Adam: a ReLU student ``W2 relu(W1 x + b1) + b2`` of width ``width`` and a linear student
     ``W x + b``. ``train_on_ood`` adds, to every student batch, the same images with the border
-    mapped through ``ood_background`` (a deliberately different protocol: the OOD-aware student)."""
+    negated (a deliberately different protocol: the OOD-aware student)."""
 
     border: int = 2
     test_fraction: float = 0.3
     background: Uniform = field(default_factory=Uniform)
-    ood_background: Uniform = field(default_factory=lambda: Uniform(-1.0, 0.0))
     teacher_width: int = 64
     teacher_steps: int = 1000
     teacher_batch: int = 128
@@ -272,7 +272,7 @@ class DigitsDistillation:
     train_on_ood: bool = False
 
     def __post_init__(self) -> None:
-        _check_border(self.border, self.background, self.ood_background, self.test_fraction)
+        _check_border(self.border, self.background, self.test_fraction)
         for name in ("teacher_width", "teacher_batch", "width", "batch"):
             _int_at_least(name, getattr(self, name), 1)
         for name in ("teacher_steps", "steps"):
@@ -358,7 +358,7 @@ def distill_digits(cfg: DigitsDistillation, replicates: int, seed: int, *, devic
         p.requires_grad_(False)
     target_tr = hidden(x_tr)  # R x n_train x H
     u_te = uniforms(eval_gen, (R, te.shape[1], nb))
-    xs_te = {"id": _bordered(x_te, u_te, cfg.background), "ood": _bordered(x_te, u_te, cfg.ood_background)}
+    xs_te = dict(zip(("id", "ood"), paired_sets(x_te, u_te, cfg.background), strict=True))
     target_te = hidden(x_te)
     scale_te = target_te.pow(2).mean((-1, -2))
     teacher_acc = (head(target_te).argmax(-1) == y_te).float().mean(-1)
@@ -381,9 +381,9 @@ def distill_digits(cfg: DigitsDistillation, replicates: int, seed: int, *, devic
             j = torch.randint(n_tr, (R, cfg.batch), generator=sgen, device=dev)
             img, tgt = x_tr.gather(1, j.unsqueeze(-1).expand(-1, -1, PIXELS)), target_tr.gather(1, j.unsqueeze(-1).expand(-1, -1, H))
             u = uniforms(sgen, (R, cfg.batch, nb))
-            x = _bordered(img, u, cfg.background)
+            x, x_ood = paired_sets(img, u, cfg.background)
             if cfg.train_on_ood:
-                x, tgt = torch.cat([x, _bordered(img, u, cfg.ood_background)], 1), torch.cat([tgt, tgt], 1)
+                x, tgt = torch.cat([x, x_ood], 1), torch.cat([tgt, tgt], 1)
             return (rep(x) - tgt).pow(2).mean((-1, -2)).sum()
 
         _adam(params, cfg.lr, cfg.steps, loss)
