@@ -61,7 +61,7 @@ from fc_check.hypo import active_profile, fc_settings
 from fc_check.regimes import SEEDS
 from fc_check.verdict import Outcome, Plot
 from fc_model import SGD, Activation, Network
-from fc_model.digits import DigitsDistillation, DigitsRun, DigitsTask, as_images, distill_digits, train_digits
+from fc_model.digits import PIXELS, DigitsDistillation, DigitsRun, DigitsTask, as_images, distill_digits, train_digits
 
 R = active_profile().replicates
 
@@ -136,7 +136,8 @@ def weights_figure(relu: DigitsRun, ident: DigitsRun) -> Plot:
     for name, run in (("ReLU", relu), ("identity", ident)):
         half = run.learned.shape[1] // 2
         for cls, sl in (("+1", slice(None, half)), ("-1", slice(half, None))):
-            panels.append((f"{name}, class {cls} neurons", as_images(run.learned[:, sl].double().mean((0, 1)), b).numpy()))
+            mean = run.learned[:, sl].double().mean((0, 1))
+            panels.append((f"{name}, class {cls} neurons\nborder mean {float(mean[PIXELS:].mean()):+.2g}", as_images(mean, b).numpy()))
 
     def draw(ax) -> None:  # noqa: ANN001
         from matplotlib.patches import Rectangle
@@ -149,10 +150,11 @@ def weights_figure(relu: DigitsRun, ident: DigitsRun) -> Plot:
             inset.add_patch(Rectangle((b - 0.5, b - 0.5), 8, 8, fill=False, edgecolor="black", linewidth=0.8))
             inset.set_xticks([])
             inset.set_yticks([])
-            inset.set_title(title, fontsize=7)
-            cb = ax.figure.colorbar(im, ax=inset, orientation="horizontal", fraction=0.08, pad=0.04)
+            inset.set_title(title, fontsize=6)
+            cb = ax.figure.colorbar(im, cax=inset.inset_axes([0.0, -0.14, 1.0, 0.07]), orientation="horizontal")  # its own inset: tight_layout-safe
             cb.ax.tick_params(labelsize=5)
-        ax.set_title(f"learned weights w(T) - w(0), digits {relu.task.positive} (+1) vs {relu.task.negative} (-1); square: the image, outside: the border", fontsize=7)
+        ax.set_title(f"learned weights w(T) - w(0), digits {relu.task.positive} (+1) vs {relu.task.negative} (-1)\n"
+                     "mean over neurons and replicates; inside the square: the image, outside: the border", fontsize=7)
 
     return Plot("digits/border-sign", "Learned first-layer weights, ReLU beside identity (Figure 6 analog)", draw)
 
@@ -219,7 +221,9 @@ def check_distillation(make_config, regime: DistillRegime, *, level: float, devi
         ax.set_yscale("log")
         ax.set_xticks([0.17, 1.17], names)
         ax.set_ylabel("representation error / target mean square")
-        ax.set_title(f"digits, border {regime.border}, R = {regime.replicates} (means)", fontsize=8)
+        ax.set_title(f"border {regime.border}, R = {regime.replicates} (means); teacher's head accuracy ID -> OOD: ReLU student "
+                     f"{float(relu.probe_acc_id.mean()):.3f} -> {float(relu.probe_acc_ood.mean()):.3f}, "
+                     f"linear {float(lin.probe_acc_id.mean()):.3f} -> {float(lin.probe_acc_ood.mean()):.3f}", fontsize=6)
         ax.legend(fontsize=7)
 
     return Outcome(fs, asdict(regime), regime.seed, [Plot(claim, "Representation error of the students, ID vs OOD (Figure 1 analog)", draw)])
