@@ -27,7 +27,7 @@ coordinates, so the order changes nothing but lets the border draws land in cont
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -147,7 +147,7 @@ def paired_sets(images: torch.Tensor, u: torch.Tensor, background: Uniform) -> t
     return torch.cat([images, b], -1), torch.cat([images, -b], -1)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DigitsRun:
     """One training run of ``R`` replicates, on the host. Weights are in internal coordinate order."""
 
@@ -287,7 +287,7 @@ class DigitsDistillation:
         return (IMAGE + 2 * self.border) ** 2
 
 
-@dataclass
+@dataclass(frozen=True)
 class StudentResult:
     """Per replicate (host): representation error relative to the target's mean square, and the
     accuracy of the teacher's head on the student's representation, on the test images."""
@@ -298,7 +298,7 @@ class StudentResult:
     probe_acc_ood: torch.Tensor
 
 
-@dataclass
+@dataclass(frozen=True)
 class DistillDigitsResult:
     teacher_acc: torch.Tensor  # R: the teacher's test accuracy (unbordered images)
     relu: StudentResult
@@ -309,13 +309,13 @@ def _param(shape: tuple[int, ...], fan_in: int, gen: torch.Generator) -> torch.T
     return (torch.randn(shape, generator=gen, device=gen.device) / math.sqrt(fan_in)).requires_grad_(True)
 
 
-def _adam(params: list[torch.Tensor], lr: float, steps: int, loss_fn: object) -> None:
+def _adam(params: list[torch.Tensor], lr: float, steps: int, loss_fn: Callable[[], torch.Tensor]) -> None:
     """Adam on replicate-batched parameters: the loss is a sum over replicates and Adam acts
     elementwise, so each replicate is trained exactly as if alone."""
     opt = torch.optim.Adam(params, lr=lr)
     for _ in range(steps):
         opt.zero_grad(set_to_none=True)
-        loss_fn().backward()  # type: ignore[operator]
+        loss_fn().backward()
         opt.step()
 
 
