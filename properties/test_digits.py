@@ -221,9 +221,9 @@ def check_distillation(make_config, regime: DistillRegime, *, level: float, devi
         ax.set_yscale("log")
         ax.set_xticks([0.17, 1.17], names)
         ax.set_ylabel("representation error / target mean square")
-        ax.set_title(f"border {regime.border}, R = {regime.replicates} (means); teacher's head accuracy ID -> OOD: ReLU student "
+        ax.set_title(f"border {regime.border}, R = {regime.replicates} (means)\nteacher's head accuracy ID -> OOD: ReLU student "
                      f"{float(relu.probe_acc_id.mean()):.3f} -> {float(relu.probe_acc_ood.mean()):.3f}, "
-                     f"linear {float(lin.probe_acc_id.mean()):.3f} -> {float(lin.probe_acc_ood.mean()):.3f}", fontsize=6)
+                     f"linear {float(lin.probe_acc_id.mean()):.3f} -> {float(lin.probe_acc_ood.mean()):.3f}", fontsize=7)
         ax.legend(fontsize=7)
 
     return Outcome(fs, asdict(regime), regime.seed, [Plot(claim, "Representation error of the students, ID vs OOD (Figure 1 analog)", draw)])
