@@ -5,6 +5,7 @@ explicit ``.cpu()``, meet a host tensor in one op, or make the hot loop synchron
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ from fc_model import SGD, FeatureModel, Network, Schedule, TheoryModel, simulate
 from fc_model.general import GeneralSetting, train_general
 from fc_model.simulate import onset_steps
 from properties import test_controls as controls
+from properties import test_digits as digits
 from properties import test_distillation as distillation
 from properties import test_dose_response as dose
 from properties import test_figure_3abc as fig3
@@ -103,6 +105,10 @@ GUARDED = {
     "distillation/relu-student": (distillation.check_relu_student, distillation.relu_student, distillation.DistillRegime(replicates=3, steps=50, width=16)),
     "distillation/linear-student": (distillation.check_linear_student, distillation.linear_student, distillation.DistillRegime(replicates=3, steps=50, width=16)),
     "invariant/latent-equals-full": (latent.check_latent_equals_full, latent.paper_coupled, latent.CouplingRegime(steps=20)),
+    "digits/contamination": (digits.check_contamination, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
+    "digits/border-sign": (digits.check_border_sign, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
+    "digits/ood-gap": (digits.check_ood_gap, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
+    "digits/distillation": (digits.check_distillation, lambda r: replace(digits.paper_distillation(r), teacher_steps=20), digits.DistillRegime(replicates=3, steps=20, width=16)),
 }
 
 

@@ -12,8 +12,9 @@ import pytest
 
 from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
 from fc_check.regimes import paper_regime
-from fc_model import Activation
+from fc_model import Activation, Uniform
 from properties import test_controls as controls
+from properties import test_digits as digits
 from properties import test_distillation as distillation
 from properties import test_dose_response as dose
 from properties import test_figure_3abc as fig3
@@ -31,6 +32,7 @@ LEVEL = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES["ci"]).per_assertion
 REG = paper_regime(16)
 SHORT = REG.with_(steps=3000)
 NET = l11.NetworkDraw()
+DIGITS = digits.DigitsRegime(replicates=8, steps=2000)
 
 
 def reversed_slopes(regime, slope):  # noqa: ANN001, ANN202
@@ -49,6 +51,20 @@ def identity_general(reg):  # noqa: ANN001, ANN202
 
 def background_ignored(regime, background):  # noqa: ANN001, ANN202
     return replace(controls.relu_with_background(regime, background), sampler=mu.background_ignored)
+
+
+def zero_mean_border(regime, activation):  # noqa: ANN001, ANN202
+    # the border drawn U[-1,1]: uncorrelated with y as before, but with mean 0
+    model = digits.paper_digits(regime, activation)
+    return replace(model, task=replace(model.task, background=Uniform(-1.0, 1.0)))
+
+
+def identity_for_relu_digits(regime, activation):  # noqa: ANN001, ANN202
+    return digits.paper_digits(regime, "identity")
+
+
+def ood_aware_digits_student(regime):  # noqa: ANN001, ANN202
+    return replace(regime.config(), train_on_ood=True)
 
 
 def broken_dictionary(reg):  # noqa: ANN001, ANN202
@@ -85,6 +101,10 @@ CASES = {
     "control/no-spurious-correlation": (controls.check_no_spurious_correlation, mu.with_sampler(mu.label_dependent_background), REG),
     "distillation/relu-student": (distillation.check_relu_student, ood_aware_student, distillation.DistillRegime(replicates=8, steps=1500)),
     "distillation/linear-student": (distillation.check_linear_student, distillation.relu_student, distillation.DistillRegime(replicates=8)),
+    "digits/contamination": (digits.check_contamination, zero_mean_border, DIGITS),
+    "digits/border-sign": (digits.check_border_sign, zero_mean_border, DIGITS),
+    "digits/ood-gap": (digits.check_ood_gap, identity_for_relu_digits, DIGITS),
+    "digits/distillation": (digits.check_distillation, ood_aware_digits_student, digits.DistillRegime(width=128, steps=1000, batch=32, replicates=8)),
     "invariant/latent-equals-full": (latent.check_latent_equals_full, broken_dictionary, latent.CouplingRegime()),
 }
 
