@@ -29,6 +29,7 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from fc_check.catalogue import CLAIMS
+from fc_check.catalogue_doc import doc_link
 from fc_check.thresholds import format_threshold, infer_relation
 
 VERDICT_DIR = ".verdicts"
@@ -96,6 +97,9 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         entry["statement"] = rows[0].get("statement", "")
         entry["paper_ref"] = rows[0].get("paper_ref", "")
         entry["module"] = CLAIMS[cid].module if cid in CLAIMS else ""
+        entry["threshold_why"] = CLAIMS[cid].threshold_why if cid in CLAIMS else ""
+        entry["departure"] = CLAIMS[cid].departure if cid in CLAIMS else ""
+        entry["catalogue"] = doc_link(cid)
         entry["plots"] = [r for r in records if r.get("kind") == "plot" and r["claim"] == cid]
         entry["tables"] = [r for r in records if r.get("kind") == "table" and r["claim"] == cid]
     return by_claim
@@ -155,7 +159,9 @@ probability 0.9.</p>
 {% endfor %}</table>
 {% if missing %}<p class="small">Not run in this session: {{ missing|join(", ") }}</p>{% endif %}
 {% for cid, e in claims.items() %}<section id="{{ cid }}"><h2>{{ cid }} <span class="{{ e.verdict }}">{{ e.verdict }}</span></h2>
-<p>{{ e.statement }}</p><p class="small">{{ e.paper_ref }}{% if e.module %} · checked in <code>{{ e.module }}</code>{% endif %}</p>
+<p>{{ e.statement }}</p><p class="small">{{ e.paper_ref }}{% if e.module %} · checked in <code>{{ e.module }}</code>{% endif %} · catalogue entry <code>{{ e.catalogue }}</code></p>
+{% if e.threshold_why %}<p class="small"><b>Why this threshold:</b> {{ e.threshold_why }}</p>{% endif %}
+{% if e.departure %}<p class="small"><b>Departure from the paper:</b> {{ e.departure }}</p>{% endif %}
 <p class="small">Weakest regime found: {{ fmt(e.weakest.regime) }} (seed {{ e.weakest.seed }}, margin {{ fmt(e.weakest.margin) }})</p>
 <table><tr><th>verdict</th><th>statistic</th><th>estimate</th><th>interval</th><th>level</th><th>threshold</th><th>resolution</th><th>R</th><th>regime</th><th>seed</th><th>device</th><th>s</th><th>replay</th></tr>
 {% for r in e.rows %}<tr><td class="{{ r.verdict }}">{{ r.verdict }}</td><td>{{ r.statistic }}{% if r.note %}<br><span class="small">{{ r.note }}</span>{% endif %}</td>
