@@ -18,7 +18,7 @@ import shlex
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ class FcState:
     worker: str
     is_controller: bool
     torch_version: str
+    errors: list[str] = field(default_factory=list)  # errors of the run (recording), reported at the end with exit code 3
 
     @property
     def sink(self) -> Path:
@@ -148,12 +149,25 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE, None)
-    if state is None or not state.is_controller or not (state.report_dir / VERDICT_DIR).exists():
+    if state is None or not state.is_controller:
         return
     try:
-        write_reports(state.report_dir, state.session_info())
+        if (state.report_dir / VERDICT_DIR).exists():
+            write_reports(state.report_dir, state.session_info())
     except Exception as exc:  # noqa: BLE001 - a report that cannot be written is an error of the run, not of a claim
-        pytest.exit(f"fc-verify: could not write the report in {state.report_dir}: {type(exc).__name__}: {exc}", returncode=pytest.ExitCode.INTERNAL_ERROR)
+        state.errors.append(f"fc-verify: could not write the report in {state.report_dir}: {type(exc).__name__}: {exc}")
+    if state.errors:
+        more = f" (and {len(state.errors) - 1} more)" if len(state.errors) > 1 else ""
+        pytest.exit(state.errors[0] + more, returncode=pytest.ExitCode.INTERNAL_ERROR)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: a worker's recording error becomes the controller's (exit code 3 at the end)."""
+    msg = getattr(node, "workeroutput", {}).get("fc_error")
+    state = node.config.stash.get(STATE, None)
+    if msg and state is not None:
+        state.errors.append(msg)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -197,8 +211,10 @@ class FcContext:
     """What a claim test needs: the level of each asserted interval, the device, the profile,
     and ``check`` to run a check, record its verdicts and assert on them."""
 
-    def __init__(self, state: FcState, nodeid: str, config: pytest.Config, record_property: Callable[[str, object], None] | None = None) -> None:
+    def __init__(self, state: FcState, nodeid: str, config: pytest.Config, record_property: Callable[[str, object], None] | None = None,
+                 session: pytest.Session | None = None) -> None:
         self.state = state
+        self.session = session
         self.record_property = record_property
         self.nodeid = nodeid
         self.config = config
@@ -231,7 +247,12 @@ class FcContext:
         try:
             self._record(outcome, duration_s)
         except Exception as exc:  # noqa: BLE001
-            pytest.exit(f"fc-verify: could not record the verdicts of {self.nodeid}: {type(exc).__name__}: {exc}", returncode=pytest.ExitCode.INTERNAL_ERROR)
+            msg = f"fc-verify: could not record the verdicts of {self.nodeid}: {type(exc).__name__}: {exc}"
+            self.state.errors.append(msg)
+            self.session.shouldstop = msg  # no further test runs (its verdicts could not be kept); the claim's own result stands
+            workeroutput = getattr(self.config, "workeroutput", None)
+            if workeroutput is not None:  # reaches the controller through xdist (pytest_testnodedown)
+                workeroutput["fc_error"] = msg
         if self.record_property is not None:  # JUnit XML properties, for CI systems that read --junitxml
             for f in outcome.findings:  # one numbered group per finding of every example the test ran
                 key = f"fc[{self._recorded}]"
@@ -277,4 +298,4 @@ class FcContext:
 
 @pytest.fixture
 def fc(request: pytest.FixtureRequest, record_property: Callable[[str, object], None]) -> FcContext:
-    return FcContext(request.config.stash[STATE], request.node.nodeid, request.config, record_property)
+    return FcContext(request.config.stash[STATE], request.node.nodeid, request.config, record_property, request.session)

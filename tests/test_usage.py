@@ -26,8 +26,9 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def _pytest(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+def _pytest(args: list[str], env: dict[str, str], cwd: Path = ROOT, workers: int = 0) -> subprocess.CompletedProcess[str]:
+    xdist = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", *xdist, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 BAD = [
@@ -93,12 +94,15 @@ def test_report_cannot_be_written(fc):
 '''
 
 
-@pytest.mark.parametrize(("test", "message"), [("test_verdict_folder_vanishes", "fc-verify: could not record the verdicts of"),
-                                               ("test_report_cannot_be_written", "fc-verify: could not write the report in")])
-def test_recording_error_is_an_error_of_the_run_not_a_fail(tmp_path: Path, test: str, message: str) -> None:
+@pytest.mark.parametrize(("test", "workers", "message"), [("test_verdict_folder_vanishes", 0, "fc-verify: could not record the verdicts of"),
+                                                          ("test_verdict_folder_vanishes", 2, "fc-verify: could not record the verdicts of"),
+                                                          ("test_report_cannot_be_written", 0, "fc-verify: could not write the report in")])
+def test_recording_error_is_an_error_of_the_run_not_a_fail(tmp_path: Path, test: str, workers: int, message: str) -> None:
+    """Exit code 3 (pytest's internal error), the reason in one line, and no test reported FAILED;
+    under xdist the worker's error reaches the controller."""
     (tmp_path / "test_broken.py").write_text(textwrap.dedent(BROKEN), encoding="utf-8")
     proc = _pytest(["-p", "fc_check.plugin", f"test_broken.py::{test}", "--fc-profile", "ci", "--fc-report", str(tmp_path / "rep"),
-                    "--rootdir", str(tmp_path)], _env(), cwd=tmp_path)
+                    "--rootdir", str(tmp_path)], _env(), cwd=tmp_path, workers=workers)
     out = proc.stdout + proc.stderr
     assert proc.returncode == pytest.ExitCode.INTERNAL_ERROR, out[-3000:]
-    assert message in out and "FAILED" not in out and "failed" not in out.splitlines()[-1], out[-3000:]
+    assert message in out and "FAILED" not in out and "failed" not in out.splitlines()[-1] and "INTERNALERROR" not in out, out[-3000:]
