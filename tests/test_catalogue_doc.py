@@ -46,3 +46,22 @@ def test_docstring_bullet_of_a_new_claim() -> None:
     mod = ModuleType("m", "Intro.\n\n* ``map/new-claim``: the statistic,\n  over two lines.\n* ``other``: no.\n")
     assert docstring_bullet(mod, "map/new-claim") == "``map/new-claim``: the statistic, over two lines."
     assert docstring_bullet(mod, "digits/absent") == ""
+
+
+NEW_CLAIM = """
+from fc_check import catalogue
+from fc_check.catalogue_doc import render
+catalogue.CLAIMS["map/new"] = catalogue.Claim("map/new", "Figure 9", "A statement.", 1, "maps/test_absent.py", threshold_why="Because.")
+text = render()
+entry = text.split('<a id="map-new"></a>', 1)[1]
+assert "no check function found" in entry and "**Why this threshold:** Because." in entry and "none registered" in entry, entry
+print("ok")
+"""
+
+
+def test_a_claim_added_elsewhere_gets_an_entry() -> None:
+    """A row whose module, check or mutant is not (yet) there still gets an entry that says so
+    (run in a subprocess: rendering re-imports the claim modules under each profile)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FC_")}
+    proc = subprocess.run([sys.executable, "-c", NEW_CLAIM], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
