@@ -1,10 +1,14 @@
 """The pytest plugin: options, the ``fc`` fixture, per-worker verdict files and the reports.
 
-Options: ``--fc-profile ci|default|thorough`` (or ``FC_PROFILE``), ``--fc-device
-auto|cpu|cuda`` (or ``FC_DEVICE``), ``--fc-alpha`` (suite false-fail budget, default 1e-3),
-``--fc-report DIR`` (default ``reports``). Under ``pytest -n N`` every worker appends its
-verdicts to ``DIR/.verdicts/<worker>.jsonl`` as they finish (flushed per line); the controller
-merges them into ``DIR/results.json`` and ``DIR/index.html`` when the session ends.
+Options (each with an environment variable; the option wins): ``--fc-profile ci|default|thorough``
+(``FC_PROFILE``), ``--fc-device auto|cpu|cuda|cuda:N`` (``FC_DEVICE``), ``--fc-alpha`` (suite
+false-fail budget in (0, 1), default 1e-3; ``FC_ALPHA``), ``--fc-report DIR`` (default ``reports``;
+``FC_REPORT``). All are validated in ``pytest_configure``: a bad one is a ``pytest.UsageError``
+(exit code 4, one line) before any test is collected, and the report folder is created and
+test-written there. Under ``pytest -n N`` every worker appends its verdicts to
+``DIR/.verdicts/<worker>.jsonl`` as they finish (flushed per line); the controller merges them into
+``DIR/results.json`` and ``DIR/index.html`` when the session ends. An error while recording or
+writing verdicts stops the run with exit code 3 (pytest's internal error), never a claim FAIL.
 """
 
 from __future__ import annotations

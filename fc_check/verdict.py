@@ -52,24 +52,24 @@ def at_least(claim: str, statistic: str, iv: Interval, threshold: float, resolut
     """Claim 'statistic >= threshold' (``strict``: '>', for 'grows' claims with threshold 0):
     PASS when the lower bound clears it. A NaN bound never passes."""
     ok = iv.low > threshold if strict else iv.clears_lower(threshold)
-    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, bool(ok), iv.low - threshold, iv.method, note, ">" if strict else ">=")
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, bool(ok), iv.low - threshold, iv.method, note, relation=">" if strict else ">=")
 
 
 def at_most(claim: str, statistic: str, iv: Interval, threshold: float, resolution: float, note: str = "") -> Finding:
     """Claim 'statistic <= threshold': PASS when the upper bound clears it."""
-    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, iv.clears_upper(threshold), threshold - iv.high, iv.method, note, "<=")
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, iv.clears_upper(threshold), threshold - iv.high, iv.method, note, relation="<=")
 
 
 def inside(claim: str, statistic: str, iv: Interval, low: float, high: float, resolution: float, note: str = "") -> Finding:
     """Claim 'low <= statistic <= high' (equivalence): PASS when the two-sided interval is inside."""
     margin = min(iv.low - low, high - iv.high)
-    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, [low, high], resolution, iv.n, iv.inside(low, high), margin, iv.method, note, "in")
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, [low, high], resolution, iv.n, iv.inside(low, high), margin, iv.method, note, relation="in")
 
 
 def exact(claim: str, statistic: str, value: float, tolerance: float, n: int, note: str = "") -> Finding:
     """A deterministic identity: PASS when the measured discrepancy is at most ``tolerance``."""
     ok = bool(math.isfinite(value) and value <= tolerance)
-    return Finding(claim, statistic, value, value, value, 0.0, tolerance, tolerance, n, ok, tolerance - value if math.isfinite(value) else -math.inf, "exact", note, "<=")
+    return Finding(claim, statistic, value, value, value, 0.0, tolerance, tolerance, n, ok, tolerance - value if math.isfinite(value) else -math.inf, "exact", note, relation="<=")
 
 
 @dataclass
