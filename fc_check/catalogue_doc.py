@@ -331,7 +331,8 @@ def render() -> str:
         out.append(f"- **Why this threshold:** {c.threshold_why or 'not documented.'}")
         out += _regime_lines(c, per_profile, check, mod)
         name, doc = _mutant_of(cid, CASES, check)
-        mutant = f"`{name}` ({doc.rstrip('.')}). " if name and doc else f"`{name}`. " if name else ""
+        said = bool(doc) and doc.rstrip(".") in c.mutant  # the catalogue's prose already says what the docstring says
+        mutant = f"`{name}` ({doc.rstrip('.')}). " if name and doc and not said else f"`{name}`. " if name else ""
         out.append(f"- **Mutant it rejects:** {mutant}{c.mutant or ('' if mutant else 'none registered in `tests/test_mutants.py`.')}".rstrip())
         out.append(f"- **Departure from the paper:** {c.departure or 'none.'}")
     return "\n".join(out) + "\n"
