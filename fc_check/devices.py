@@ -19,8 +19,10 @@ def worker_device(requested: str, worker_id: str, cuda_count: int) -> str:
     if requested == "cpu" or (requested == "auto" and cuda_count == 0):
         return "cpu"
     if cuda_count == 0:
-        raise ValueError(f"--fc-device {requested} requested but no CUDA device is available")
+        raise ValueError(f"{requested} requested but no CUDA device is available")
     if requested.startswith("cuda:"):
+        if int(requested[5:]) >= cuda_count:
+            raise ValueError(f"{requested} requested but only {cuda_count} CUDA device(s) are available")
         return requested
     return f"cuda:{worker_index(worker_id) % cuda_count}"
 

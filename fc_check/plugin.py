@@ -1,10 +1,14 @@
 """The pytest plugin: options, the ``fc`` fixture, per-worker verdict files and the reports.
 
-Options: ``--fc-profile ci|default|thorough`` (or ``FC_PROFILE``), ``--fc-device
-auto|cpu|cuda`` (or ``FC_DEVICE``), ``--fc-alpha`` (suite false-fail budget, default 1e-3),
-``--fc-report DIR`` (default ``reports``). Under ``pytest -n N`` every worker appends its
-verdicts to ``DIR/.verdicts/<worker>.jsonl`` as they finish (flushed per line); the controller
-merges them into ``DIR/results.json`` and ``DIR/index.html`` when the session ends.
+Options (each with an environment variable; the option wins): ``--fc-profile ci|default|thorough``
+(``FC_PROFILE``), ``--fc-device auto|cpu|cuda|cuda:N`` (``FC_DEVICE``), ``--fc-alpha`` (suite
+false-fail budget in (0, 1), default 1e-3; ``FC_ALPHA``), ``--fc-report DIR`` (default ``reports``;
+``FC_REPORT``). All are validated in ``pytest_configure``: a bad one is a ``pytest.UsageError``
+(exit code 4, one line) before any test is collected, and the report folder is created and
+test-written there. Under ``pytest -n N`` every worker appends its verdicts to
+``DIR/.verdicts/<worker>.jsonl`` as they finish (flushed per line); the controller merges them into
+``DIR/results.json`` and ``DIR/index.html`` when the session ends. An error while recording or
+writing verdicts stops the run with exit code 3 (pytest's internal error), never a claim FAIL.
 """
 
 from __future__ import annotations
@@ -13,24 +17,27 @@ import base64
 import io
 import json
 import os
+import re
 import shlex
-import shutil
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fc_check.budget import DEFAULT_ALPHA, ErrorBudget, Profile, profile
+from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget, Profile
 from fc_check.catalogue import claim as lookup_claim
 from fc_check.devices import threads_per_worker, worker_device
 from fc_check.hypo import PROFILE_ENV
-from fc_check.report import VERDICT_DIR, read_records, summarise, write_reports
+from fc_check.report import SESSION_FILE, VERDICT_DIR, atomic_write, deduplicate, read_records, summarise, threshold_text, write_reports
 from fc_check.verdict import Outcome, verdict_record
 
 STATE = pytest.StashKey["FcState"]()
+DEVICE_ENV, ALPHA_ENV, REPORT_ENV = "FC_DEVICE", "FC_ALPHA", "FC_REPORT"
 
 
 @dataclass
@@ -43,6 +50,7 @@ class FcState:
     worker: str
     is_controller: bool
     torch_version: str
+    errors: list[str] = field(default_factory=list)  # errors of the run (recording), reported at the end with exit code 3
 
     @property
     def sink(self) -> Path:
@@ -50,8 +58,9 @@ class FcState:
 
     def append(self, record: dict[str, Any]) -> None:
         self.sink.parent.mkdir(parents=True, exist_ok=True)
+        stamped = {**record, "recorded_at": datetime.now(UTC).isoformat(timespec="microseconds")}  # decides which duplicate wins a merge
         with open(self.sink, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, default=str) + "\n")
+            fh.write(json.dumps(stamped, default=str) + "\n")
             fh.flush()
 
     def session_info(self) -> dict[str, Any]:
@@ -59,53 +68,117 @@ class FcState:
                 "slots": self.budget.slots, "device": self.requested_device, "torch": self.torch_version}
 
 
+@dataclass(frozen=True)
+class Options:
+    """The run's validated settings, each from its option, else its environment variable, else the default."""
+
+    profile: Profile
+    alpha: float
+    device: str
+    report_dir: Path
+
+
+def _setting(value: str | None, option: str, env: str, environ: dict[str, str] | os._Environ[str], default: str) -> tuple[str, str]:
+    """The value in effect and where it came from (the option beats the environment variable)."""
+    if value is not None:
+        return value, option
+    if environ.get(env):
+        return environ[env], env
+    return default, option
+
+
+def resolve_options(profile_opt: str | None, alpha_opt: str | None, device_opt: str | None, report_opt: str | None,
+                    environ: dict[str, str] | os._Environ[str], cuda_count: int) -> Options:
+    """Validate every fc-verify setting at configuration time; a bad one raises ``pytest.UsageError``
+    with one line naming the option (or variable) and its allowed values, before any test runs."""
+    name, src = _setting(profile_opt, "--fc-profile", PROFILE_ENV, environ, "default")
+    if name not in PROFILES:
+        raise pytest.UsageError(f"{src}: {name!r} is not a profile; allowed: {', '.join(PROFILES)}")
+    raw, src = _setting(alpha_opt, "--fc-alpha", ALPHA_ENV, environ, repr(DEFAULT_ALPHA))
+    try:
+        alpha = float(raw)
+    except ValueError:
+        alpha = float("nan")
+    if not 0 < alpha < 1:  # NaN fails too
+        raise pytest.UsageError(f"{src}: {raw!r} is not a false-fail budget; allowed: a number in (0, 1), e.g. {DEFAULT_ALPHA:g}")
+    device, src = _setting(device_opt, "--fc-device", DEVICE_ENV, environ, "auto")
+    if device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", device):
+        raise pytest.UsageError(f"{src}: {device!r} is not a device; allowed: auto, cpu, cuda, cuda:N")
+    try:
+        worker_device(device, "main", cuda_count)
+    except ValueError as exc:
+        here = "auto, cpu" + (f", cuda, cuda:0 to cuda:{cuda_count - 1}" if cuda_count else "")
+        raise pytest.UsageError(f"{src}: {exc}; allowed on this machine: {here}") from None
+    folder, src = _setting(report_opt, "--fc-report", REPORT_ENV, environ, "reports")
+    report_dir = Path(folder)
+    try:  # created and proven writable now, so that a bad folder cannot cost a run's simulations
+        (report_dir / VERDICT_DIR).mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=report_dir / VERDICT_DIR, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise pytest.UsageError(f"{src}: {folder!r} is not a writable folder ({exc.strerror or exc}); allowed: a folder this user can create and write") from None
+    return Options(PROFILES[name], alpha, device, report_dir)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("fc-verify", "feature-contamination claim checks")
-    g.addoption("--fc-profile", default=None, help="ci | default | thorough (env FC_PROFILE; default 'default')")
-    g.addoption("--fc-device", default=None, help="auto | cpu | cuda | cuda:N (env FC_DEVICE; default auto)")
-    g.addoption("--fc-alpha", default=None, type=float, help=f"suite-wide false-fail budget (default {DEFAULT_ALPHA})")
-    g.addoption("--fc-report", default="reports", help="report folder (default reports/)")
+    g.addoption("--fc-profile", default=None, help=f"ci | default | thorough (env {PROFILE_ENV}; default 'default')")
+    g.addoption("--fc-device", default=None, help=f"auto | cpu | cuda | cuda:N (env {DEVICE_ENV}; default auto)")
+    g.addoption("--fc-alpha", default=None, help=f"suite-wide false-fail budget in (0, 1) (env {ALPHA_ENV}; default {DEFAULT_ALPHA})")
+    g.addoption("--fc-report", default=None, help=f"report folder (env {REPORT_ENV}; default reports/)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     import torch
 
-    name = config.getoption("--fc-profile") or os.environ.get(PROFILE_ENV) or "default"
-    prof = profile(name)
-    os.environ[PROFILE_ENV] = prof.name  # read by fc_check.hypo when test modules are imported
-    alpha = config.getoption("--fc-alpha")
-    budget = ErrorBudget.for_profile(DEFAULT_ALPHA if alpha is None else alpha, prof)
-    requested = config.getoption("--fc-device") or os.environ.get("FC_DEVICE") or "auto"
+    cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    opts = resolve_options(config.getoption("--fc-profile"), config.getoption("--fc-alpha"), config.getoption("--fc-device"),
+                           config.getoption("--fc-report"), os.environ, cuda)
+    os.environ[PROFILE_ENV] = opts.profile.name  # read by fc_check.hypo when test modules are imported
+    budget = ErrorBudget.for_profile(opts.alpha, opts.profile)
     workerinput = getattr(config, "workerinput", None)
     worker = workerinput["workerid"] if workerinput else "main"
-    cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    try:
-        device = worker_device(requested, worker, cuda)
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from exc
+    device = worker_device(opts.device, worker, cuda)
     if device == "cpu" and workerinput:
         n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
         torch.set_num_threads(threads_per_worker(n, os.cpu_count() or 1))
-    report_dir = Path(config.getoption("--fc-report"))
-    state = FcState(prof, budget, requested, device, report_dir, worker, workerinput is None, torch.__version__)
+    state = FcState(opts.profile, budget, opts.device, device, opts.report_dir, worker, workerinput is None, torch.__version__)
     config.stash[STATE] = state
-    if state.is_controller:
-        shutil.rmtree(report_dir / VERDICT_DIR, ignore_errors=True)
+    if state.is_controller:  # a fresh run starts from no verdicts (the folder itself was checked above)
+        for old in (opts.report_dir / VERDICT_DIR).glob("*.jsonl"):
+            old.unlink()
+        atomic_write(opts.report_dir / VERDICT_DIR / SESSION_FILE, json.dumps(state.session_info()))  # for `report build` after a crash
     config.addinivalue_line("markers", "fc_claim(id): the claim a test checks")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE, None)
-    if state is None or not state.is_controller or not (state.report_dir / VERDICT_DIR).exists():
+    if state is None or not state.is_controller:
         return
-    write_reports(state.report_dir, state.session_info())
+    try:
+        if (state.report_dir / VERDICT_DIR).exists():
+            write_reports(state.report_dir, state.session_info())
+    except Exception as exc:  # noqa: BLE001 - a report that cannot be written is an error of the run, not of a claim
+        state.errors.append(f"fc-verify: could not write the report in {state.report_dir}: {type(exc).__name__}: {exc}")
+    if state.errors:
+        more = f" (and {len(state.errors) - 1} more)" if len(state.errors) > 1 else ""
+        pytest.exit(state.errors[0] + more, returncode=pytest.ExitCode.INTERNAL_ERROR)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist: a worker's recording error becomes the controller's (exit code 3 at the end)."""
+    msg = getattr(node, "workeroutput", {}).get("fc_error")
+    state = node.config.stash.get(STATE, None)
+    if msg and state is not None:
+        state.errors.append(msg)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is None or not state.is_controller:
         return
-    by_claim = summarise(read_records(state.report_dir))
+    by_claim = summarise(deduplicate(read_records(state.report_dir)))
     if not by_claim:
         return
     terminalreporter.section("fc-verify claims")
@@ -113,7 +186,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     for cid, e in by_claim.items():
         w = e["weakest"]
         lo, hi = w.get("ci_low"), w.get("ci_high")
-        terminalreporter.write_line(f"{e['verdict']:4}  {cid:55} {w['statistic']}: {_num(w.get('estimate'))} [{_num(lo, '-inf')}, {_num(hi)}] vs {w['threshold']}")
+        terminalreporter.write_line(f"{e['verdict']:4}  {cid:55} {w['statistic']}: {_num(w.get('estimate'))} [{_num(lo, '-inf')}, {_num(hi)}] vs {threshold_text(w)}")
     terminalreporter.write_line(f"report: {state.report_dir / 'index.html'}")
 
 
@@ -142,11 +215,15 @@ class FcContext:
     """What a claim test needs: the level of each asserted interval, the device, the profile,
     and ``check`` to run a check, record its verdicts and assert on them."""
 
-    def __init__(self, state: FcState, nodeid: str, config: pytest.Config) -> None:
+    def __init__(self, state: FcState, nodeid: str, config: pytest.Config, record_property: Callable[[str, object], None] | None = None,
+                 session: pytest.Session | None = None) -> None:
         self.state = state
+        self.session = session
+        self.record_property = record_property
         self.nodeid = nodeid
         self.config = config
         self._plotted: set[tuple[str, str]] = set()
+        self._recorded = 0
 
     @property
     def level(self) -> float:
@@ -169,6 +246,30 @@ class FcContext:
         return shlex.join(args)
 
     def record(self, outcome: Outcome, duration_s: float) -> None:
+        """Append the outcome's verdicts, plots and tables to this worker's file. Any error here is
+        an error of the run (pytest's internal-error exit code), never a FAIL of the claim."""
+        try:
+            self._record(outcome, duration_s)
+        except Exception as exc:  # noqa: BLE001
+            msg = f"fc-verify: could not record the verdicts of {self.nodeid}: {type(exc).__name__}: {exc}"
+            self.state.errors.append(msg)
+            self.session.shouldstop = msg  # no further test runs (its verdicts could not be kept); the claim's own result stands
+            workeroutput = getattr(self.config, "workeroutput", None)
+            if workeroutput is not None:  # reaches the controller through xdist (pytest_testnodedown)
+                workeroutput["fc_error"] = msg
+        if self.record_property is not None:  # JUnit XML properties, for CI systems that read --junitxml
+            for f in outcome.findings:  # one numbered group per finding of every example the test ran
+                key = f"fc[{self._recorded}]"
+                self._recorded += 1
+                self.record_property(f"{key}.claim", f.claim)
+                self.record_property(f"{key}.statistic", f.statistic)
+                self.record_property(f"{key}.verdict", "PASS" if f.passed else "FAIL")
+                self.record_property(f"{key}.estimate", f"{f.estimate:.6g}")
+                self.record_property(f"{key}.interval", f"[{f.ci_low:.6g}, {f.ci_high:.6g}] ({f.method})")
+                self.record_property(f"{key}.level", f"{f.level:.3g}")
+                self.record_property(f"{key}.threshold", f.threshold_text)
+
+    def _record(self, outcome: Outcome, duration_s: float) -> None:
         for f in outcome.findings:
             c = lookup_claim(f.claim)
             self.state.append({"kind": "verdict", **verdict_record(
@@ -200,5 +301,5 @@ class FcContext:
 
 
 @pytest.fixture
-def fc(request: pytest.FixtureRequest) -> FcContext:
-    return FcContext(request.config.stash[STATE], request.node.nodeid, request.config)
+def fc(request: pytest.FixtureRequest, record_property: Callable[[str, object], None]) -> FcContext:
+    return FcContext(request.config.stash[STATE], request.node.nodeid, request.config, record_property, request.session)

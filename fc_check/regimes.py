@@ -1,7 +1,7 @@
 """Regimes of the theory setting and the Hypothesis strategies that generate them.
 
 A regime is a frozen dataclass; ``model()`` and ``sgd()`` turn it into the simulator's
-configuration. The strategies encode the theory's conditions (claims.md §4): ``m`` even,
+configuration. The strategies encode the conditions of the paper's theorems (Section 4): ``m`` even,
 ``sqrt(d) >> k_core`` (``sqrt(d) >= 8 k_core``), a small step ``eps = eta sqrt(d) / m <= 0.16``,
 and training long enough for the ID risk to saturate (``steps ~ 5 m / eta``). Claim modules
 compose them (``.map``/``.filter``) with their own conditions.
@@ -66,7 +66,7 @@ def saturating_steps(m: int, eta: float, factor: float = 5.0) -> int:
 
 
 def paper_regime(replicates: int, steps: int = 6000) -> TheoryRegime:
-    """The paper-like default of claims.md §6: k_core = k_bg = 8, m = 64, d = 2^14, eta = 0.05, B = 32."""
+    """The paper-like default regime (Figure 3's theory setting): k_core = k_bg = 8, m = 64, d = 2^14, eta = 0.05, B = 32."""
     return TheoryRegime(replicates=replicates, steps=steps)
 
 

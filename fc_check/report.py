@@ -1,4 +1,21 @@
-"""Merging per-worker verdict files into ``results.json`` and a self-contained ``index.html``."""
+"""Verdict files into ``results.json`` and a self-contained ``index.html``; the ``build`` and ``merge`` tools.
+
+A run's workers append records (verdicts, plots, tables; one JSON object per line) to
+``DIR/.verdicts/<worker>.jsonl``, and the controller writes ``DIR/.verdicts/session.json`` (profile,
+budget, device). From those files alone:
+
+* ``python -m fc_check.report build DIR`` rebuilds ``DIR/results.json`` and ``DIR/index.html``
+  (e.g. after a run was killed before it wrote them);
+* ``python -m fc_check.report merge DIR... --out OUT`` combines the verdict folders of several runs
+  (shards, machines) into ``OUT/.verdicts/merged.jsonl`` and writes the whole report in ``OUT``.
+
+**A verdict that arrives twice** (same node id, claim, statistic, regime and seed: the same example
+of the same test, e.g. a shard rerun after a crash, or overlapping selections) is kept once: the
+one recorded last (``recorded_at``, UTC) wins, and of equal times the one read last (later
+folder on the command line, later file, later line). A rerun is the newer evidence about the same
+example; keeping both would count one regime twice. Plots and tables are kept once per (claim,
+title) by the same rule.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +29,31 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from fc_check.catalogue import CLAIMS
+from fc_check.catalogue_doc import doc_link
+from fc_check.thresholds import format_threshold, infer_relation
 
 VERDICT_DIR = ".verdicts"
+SESSION_FILE = "session.json"
+
+
+def verdict_key(r: dict[str, Any]) -> tuple[str, ...]:
+    """What makes two records the same verdict (see the module docstring)."""
+    if r.get("kind") == "verdict":
+        return ("verdict", str(r.get("nodeid", "")), str(r.get("claim")), str(r.get("statistic")),
+                json.dumps(r.get("regime"), sort_keys=True, default=str), str(r.get("seed")))
+    return (str(r.get("kind")), str(r.get("claim")), str(r.get("title")))
+
+
+def deduplicate(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per :func:`verdict_key`: the latest ``recorded_at`` wins, ties go to the one read
+    last; the survivors keep the order in which their key first appeared."""
+    best: dict[tuple[str, ...], tuple[int, dict[str, Any]]] = {}
+    for r in records:
+        key = verdict_key(r)
+        if key in best and str(best[key][1].get("recorded_at", "")) > str(r.get("recorded_at", "")):
+            continue
+        best[key] = (best[key][0] if key in best else len(best), r)
+    return [r for _, r in sorted(best.values(), key=lambda t: t[0])]
 
 
 def read_records(report_dir: Path) -> list[dict[str, Any]]:
@@ -57,15 +97,19 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         entry["statement"] = rows[0].get("statement", "")
         entry["paper_ref"] = rows[0].get("paper_ref", "")
         entry["module"] = CLAIMS[cid].module if cid in CLAIMS else ""
+        entry["threshold_why"] = CLAIMS[cid].threshold_why if cid in CLAIMS else ""
+        entry["departure"] = CLAIMS[cid].departure if cid in CLAIMS else ""
+        entry["catalogue"] = doc_link(cid)
         entry["plots"] = [r for r in records if r.get("kind") == "plot" and r["claim"] == cid]
         entry["tables"] = [r for r in records if r.get("kind") == "table" and r["claim"] == cid]
     return by_claim
 
 
 def write_reports(report_dir: Path, session: dict[str, Any]) -> tuple[Path, Path]:
-    """Write ``results.json`` and ``index.html`` atomically from the worker files."""
+    """Write ``results.json`` and ``index.html`` atomically from the worker files (duplicates
+    resolved by :func:`deduplicate`)."""
     report_dir = Path(report_dir)
-    records = read_records(report_dir)
+    records = deduplicate(read_records(report_dir))
     verdicts = [r for r in records if r.get("kind") == "verdict"]
     by_claim = summarise(records)
     results = {"session": session, "claims": {cid: e["verdict"] for cid, e in by_claim.items()},
@@ -74,6 +118,12 @@ def write_reports(report_dir: Path, session: dict[str, Any]) -> tuple[Path, Path
     atomic_write(json_path, json.dumps(results, indent=1, default=str))
     atomic_write(html_path, render_html(by_claim, session))
     return json_path, html_path
+
+
+def threshold_text(record: dict[str, Any]) -> str:
+    """A verdict record's threshold as people read it (``≥ log 2``), from its machine form."""
+    relation = record.get("relation") or infer_relation(record.get("threshold"), record.get("margin"), record.get("ci_low"), record.get("ci_high"))
+    return format_threshold(record.get("threshold"), relation)
 
 
 def _fmt(x: Any) -> str:
@@ -105,15 +155,17 @@ probability 0.9.</p>
 <table><tr><th>claim</th><th>paper</th><th>verdict</th><th>weakest statistic</th><th>estimate</th><th>interval</th><th>threshold</th><th>regimes</th></tr>
 {% for cid, e in claims.items() %}<tr class="claim-row"><td><a href="#{{ cid }}">{{ cid }}</a></td><td>{{ e.paper_ref }}</td>
 <td class="{{ e.verdict }}">{{ e.verdict }}</td><td>{{ e.weakest.statistic }}</td><td>{{ fmt(e.weakest.estimate) }}</td>
-<td>[{{ fmt(e.weakest.ci_low) }}, {{ fmt(e.weakest.ci_high) }}]</td><td>{{ fmt(e.weakest.threshold) }}</td><td>{{ e.rows|length }}</td></tr>
+<td>[{{ fmt(e.weakest.ci_low) }}, {{ fmt(e.weakest.ci_high) }}]</td><td>{{ thr(e.weakest) }}</td><td>{{ e.rows|length }}</td></tr>
 {% endfor %}</table>
 {% if missing %}<p class="small">Not run in this session: {{ missing|join(", ") }}</p>{% endif %}
 {% for cid, e in claims.items() %}<section id="{{ cid }}"><h2>{{ cid }} <span class="{{ e.verdict }}">{{ e.verdict }}</span></h2>
-<p>{{ e.statement }}</p><p class="small">{{ e.paper_ref }}{% if e.module %} · checked in <code>{{ e.module }}</code>{% endif %}</p>
+<p>{{ e.statement }}</p><p class="small">{{ e.paper_ref }}{% if e.module %} · checked in <code>{{ e.module }}</code>{% endif %} · catalogue entry <code>{{ e.catalogue }}</code></p>
+{% if e.threshold_why %}<p class="small"><b>Why this threshold:</b> {{ e.threshold_why }}</p>{% endif %}
+{% if e.departure %}<p class="small"><b>Departure from the paper:</b> {{ e.departure }}</p>{% endif %}
 <p class="small">Weakest regime found: {{ fmt(e.weakest.regime) }} (seed {{ e.weakest.seed }}, margin {{ fmt(e.weakest.margin) }})</p>
 <table><tr><th>verdict</th><th>statistic</th><th>estimate</th><th>interval</th><th>level</th><th>threshold</th><th>resolution</th><th>R</th><th>regime</th><th>seed</th><th>device</th><th>s</th><th>replay</th></tr>
 {% for r in e.rows %}<tr><td class="{{ r.verdict }}">{{ r.verdict }}</td><td>{{ r.statistic }}{% if r.note %}<br><span class="small">{{ r.note }}</span>{% endif %}</td>
-<td>{{ fmt(r.estimate) }}</td><td>[{{ fmt(r.ci_low) }}, {{ fmt(r.ci_high) }}] {{ r.method }}</td><td>{{ fmt(r.level) }}</td><td>{{ fmt(r.threshold) }}</td>
+<td>{{ fmt(r.estimate) }}</td><td>[{{ fmt(r.ci_low) }}, {{ fmt(r.ci_high) }}] {{ r.method }}</td><td>{{ fmt(r.level) }}</td><td>{{ thr(r) }}</td>
 <td>{{ fmt(r.detectable_effect) }}</td><td>{{ r.replicates }}</td><td class="small">{{ fmt(r.regime) }}</td><td>{{ r.seed }}</td><td>{{ r.device }}</td>
 <td>{{ r.duration_s }}</td><td><code>{{ r.replay }}</code></td></tr>{% endfor %}</table>
 {% for t in e.tables %}<h3>{{ t.title }}</h3><table><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr>
@@ -127,7 +179,80 @@ probability 0.9.</p>
 def render_html(by_claim: dict[str, Any], session: dict[str, Any]) -> str:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.globals["fmt"] = _fmt
+    env.globals["thr"] = threshold_text
     missing = [cid for cid in CLAIMS if cid not in by_claim]
     s = dict(session)
     s.setdefault("n_verdicts", sum(len(e["rows"]) for e in by_claim.values()))
     return env.from_string(_TEMPLATE).render(claims=by_claim, s=s, missing=missing)
+
+
+def read_session(report_dir: Path) -> dict[str, Any]:
+    """The session description a run's controller left (empty if it left none)."""
+    path = Path(report_dir) / VERDICT_DIR / SESSION_FILE
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def merge_sessions(sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    """One description of several runs: a field on which they agree keeps its value; one on which
+    they differ lists the distinct values (the report then shows e.g. ``ci, default``)."""
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(k for s in sessions for k in s):
+        values = list(dict.fromkeys(json.dumps(s[key], default=str) for s in sessions if key in s))
+        out[key] = json.loads(values[0]) if len(values) == 1 else ", ".join(str(json.loads(v)) for v in values)
+    return out
+
+
+def build(report_dir: Path) -> tuple[Path, Path]:
+    """Rebuild ``results.json`` and ``index.html`` of a run from its verdict files."""
+    report_dir = Path(report_dir)
+    if not (report_dir / VERDICT_DIR).is_dir():
+        raise FileNotFoundError(f"{report_dir / VERDICT_DIR} does not exist: not the report folder of a run")
+    return write_reports(report_dir, read_session(report_dir))
+
+
+def merge(sources: list[Path], out: Path) -> tuple[Path, Path]:
+    """Combine the verdict folders of several runs into one report in ``out``."""
+    records: list[dict[str, Any]] = []
+    sessions = []
+    for src in map(Path, sources):
+        if not (src / VERDICT_DIR).is_dir():
+            raise FileNotFoundError(f"{src / VERDICT_DIR} does not exist: not the report folder of a run")
+        records += read_records(src)
+        sessions.append(read_session(src))
+    session = merge_sessions(sessions)
+    session["merged_from"] = [str(s) for s in sources]
+    folder = Path(out) / VERDICT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.jsonl"):
+        old.unlink()
+    atomic_write(folder / "merged.jsonl", "".join(json.dumps(r, default=str) + "\n" for r in deduplicate(records)))
+    atomic_write(folder / SESSION_FILE, json.dumps(session, default=str))
+    return write_reports(Path(out), session)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m fc_check.report", description="Rebuild or merge fc-verify reports from verdict files.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="rebuild DIR/results.json and DIR/index.html from DIR/.verdicts")
+    b.add_argument("dir", type=Path)
+    m = sub.add_parser("merge", help="combine the verdict folders of several runs into one report")
+    m.add_argument("dirs", type=Path, nargs="+")
+    m.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    try:
+        json_path, html_path = build(args.dir) if args.command == "build" else merge(args.dirs, args.out)
+    except OSError as exc:
+        ap.exit(2, f"{ap.prog} {args.command}: {exc}\n")
+    summary = json.loads(json_path.read_text(encoding="utf-8"))
+    n_fail = sum(v == "FAIL" for v in summary["claims"].values())
+    print(f"{len(summary['claims'])} claims ({n_fail} FAIL), {len(summary['verdicts'])} verdicts: {json_path}, {html_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fc_check.stats import Interval
+from fc_check.thresholds import format_threshold, infer_relation
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,17 @@ class Finding:
     margin: float
     method: str
     note: str = ""
+    relation: str = ""  # ">=", ">", "<=", "in", "contains"; "" = inferred from the threshold and margin
+
+    @property
+    def threshold_text(self) -> str:
+        """The threshold as people read it (``≥ log 2``); the record keeps the machine form."""
+        return format_threshold(self.threshold, self.relation or infer_relation(self.threshold, self.margin, self.ci_low, self.ci_high))
 
     def describe(self) -> str:
         word = "PASS" if self.passed else "FAIL"
         return (f"[{word}] {self.claim}: {self.statistic} = {self.estimate:.4g}, interval [{self.ci_low:.4g}, {self.ci_high:.4g}] "
-                f"({self.method}, non-coverage {self.level:.2g}), threshold {self.threshold}, resolution {self.detectable_effect:.3g}, "
+                f"({self.method}, non-coverage {self.level:.2g}), threshold {self.threshold_text}, resolution {self.detectable_effect:.3g}, "
                 f"R = {self.replicates}{'; ' + self.note if self.note else ''}")
 
 
@@ -45,24 +52,24 @@ def at_least(claim: str, statistic: str, iv: Interval, threshold: float, resolut
     """Claim 'statistic >= threshold' (``strict``: '>', for 'grows' claims with threshold 0):
     PASS when the lower bound clears it. A NaN bound never passes."""
     ok = iv.low > threshold if strict else iv.clears_lower(threshold)
-    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, bool(ok), iv.low - threshold, iv.method, note)
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, bool(ok), iv.low - threshold, iv.method, note, relation=">" if strict else ">=")
 
 
 def at_most(claim: str, statistic: str, iv: Interval, threshold: float, resolution: float, note: str = "") -> Finding:
     """Claim 'statistic <= threshold': PASS when the upper bound clears it."""
-    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, iv.clears_upper(threshold), threshold - iv.high, iv.method, note)
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, threshold, resolution, iv.n, iv.clears_upper(threshold), threshold - iv.high, iv.method, note, relation="<=")
 
 
 def inside(claim: str, statistic: str, iv: Interval, low: float, high: float, resolution: float, note: str = "") -> Finding:
     """Claim 'low <= statistic <= high' (equivalence): PASS when the two-sided interval is inside."""
     margin = min(iv.low - low, high - iv.high)
-    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, [low, high], resolution, iv.n, iv.inside(low, high), margin, iv.method, note)
+    return Finding(claim, statistic, iv.estimate, iv.low, iv.high, iv.alpha, [low, high], resolution, iv.n, iv.inside(low, high), margin, iv.method, note, relation="in")
 
 
 def exact(claim: str, statistic: str, value: float, tolerance: float, n: int, note: str = "") -> Finding:
     """A deterministic identity: PASS when the measured discrepancy is at most ``tolerance``."""
     ok = bool(math.isfinite(value) and value <= tolerance)
-    return Finding(claim, statistic, value, value, value, 0.0, tolerance, tolerance, n, ok, tolerance - value if math.isfinite(value) else -math.inf, "exact", note)
+    return Finding(claim, statistic, value, value, value, 0.0, tolerance, tolerance, n, ok, tolerance - value if math.isfinite(value) else -math.inf, "exact", note, relation="<=")
 
 
 @dataclass
@@ -107,6 +114,7 @@ def verdict_record(f: Finding, *, paper_ref: str, statement: str, regime: dict[s
         "detectable_effect": _finite_or_none(f.detectable_effect), "replicates": f.replicates, "regime": regime, "seed": seed,
         "device": device, "torch": torch_version, "duration_s": round(duration_s, 3), "replay": replay,
         "method": d["method"], "margin": _finite_or_none(f.margin), "note": f.note,
+        "relation": f.relation or infer_relation(f.threshold, f.margin, f.ci_low, f.ci_high),
     }
     if extra:
         rec.update(extra)

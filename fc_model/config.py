@@ -1,4 +1,4 @@
-"""Frozen, validated configuration objects for the feature model (claims.md §1-2).
+"""Frozen, validated configuration objects for the feature model (Definition 3.1 and Section 3 of the paper).
 
 Every constructor validates its fields and raises ``ValueError`` naming the field and the
 allowed range, so nothing ever runs on an invalid configuration.

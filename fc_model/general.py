@@ -1,6 +1,7 @@
 """The general numerical setting of Figure 3(d), batched over replicates.
 
-Facts from the authors' public code: logistic loss, AdamW (lr 1e-3, weight decay 1e-3), a
+Facts from the authors' public code (the script ``toy.py`` of their GitHub repository
+trzhang0116/feature-contamination): logistic loss, AdamW (lr 1e-3, weight decay 1e-3), a
 trainable output layer, biases, width 256, 32 core + 32 background coordinates mapped by a
 random orthogonal map into input dimension 256, a fixed training set of n = 1000 used full
 batch; class +1 core uniform on the unit sphere, class -1 on the radius-2 sphere; background

@@ -1,4 +1,4 @@
-"""Mechanism controls, claims.md §5; Zhang et al. ICML 2024, §3-4 (Definition 3.1).
+"""Mechanism controls (``docs/catalogue.md#control-zero-mean-background``); Zhang et al. ICML 2024, §3-4 (Definition 3.1).
 
 Contamination needs background features with a non-zero mean, not a correlation with the
 label. With zero-mean background ``U[-1,1]`` there is none; with ``U[0,1]`` on the same seeds

@@ -1,4 +1,4 @@
-"""Activation dose-response (mechanism), claims.md §5; Zhang et al. ICML 2024, §4-5.
+"""Activation dose-response (mechanism, ``docs/catalogue.md#dose-response-leaky-slope``); Zhang et al. ICML 2024, §4-5.
 
 Contamination comes from the activation's asymmetry: replacing ReLU by LeakyReLU with slope
 ``s`` interpolates between ReLU (``s = 0``) and the identity (``s = 1``), and the

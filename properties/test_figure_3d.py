@@ -15,7 +15,8 @@ over a dozen replicates can resolve.
 
 The ``default`` and ``thorough`` profiles run the full 20 000 iterations; ``ci`` runs 1 000
 (the authors' figures after 1 000 iterations are already 0.79 / 1.21 / 2.20 / 1.59 from 0.20).
-The report puts the authors' figures (claims.md §6) beside ours.
+The report puts beside ours the figures measured by running the authors' public script ``toy.py``
+(GitHub repository trzhang0116/feature-contamination) with its defaults, once per activation.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from fc_model.general import GeneralSetting, train_general
 PROFILE = active_profile()
 ITERATIONS = 20_000 if PROFILE.full_length else 1_000
 R = 12 if PROFILE.name != "thorough" else 24
-# Reference figures measured with the authors' code (claims.md §6), shown beside ours.
+# Reference figures from runs of the authors' public script toy.py (GitHub trzhang0116/feature-contamination,
+# its defaults, one run per activation, 2 CPU cores), shown beside ours.
 AUTHORS = {
     "relu": {"bg 1000 it": 0.79, "bg 20000 it": 1.24, "core 20000 it": 2.76, "OOD loss": 0.18},
     "gelu": {"bg 1000 it": 1.21, "bg 20000 it": 1.79, "core 20000 it": 2.69, "OOD loss": 0.06},
@@ -72,7 +74,7 @@ def check_figure_3d(make_setting, reg: GeneralRegime, *, level: float, device: s
           mean_at_least(claim, "log(OOD / training logistic loss), paired", gap, 0.0, level, strict=True)]
     ours = [float(res.bg_corr[0].mean()), float(res.bg_corr[-1].mean()), float(res.core_corr[-1].mean()), float(res.train_loss[-1].mean()), float(res.ood_loss[-1].mean())]
     ref = AUTHORS[reg.activation] if reg.activation in AUTHORS else {}
-    table = {"claim": claim, "title": f"{reg.activation}: authors' code (claims.md §6) beside this suite ({reg.iterations} iterations, mean of {reg.replicates})",
+    table = {"claim": claim, "title": f"{reg.activation}: the authors' script toy.py (one run) beside this suite ({reg.iterations} iterations, mean of {reg.replicates})",
              "columns": ["source", "bg corr init", "bg corr end", "core corr end", "train loss end", "OOD loss end"],
              "rows": [["authors (1000 it)", 0.20, ref.get("bg 1000 it"), None, None, None],
                       ["authors (20000 it)", 0.20, ref.get("bg 20000 it"), ref.get("core 20000 it"), 0.0, ref.get("OOD loss")],

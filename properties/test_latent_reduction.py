@@ -1,4 +1,4 @@
-"""Implementation invariant: the latent reduction, claims.md §2.
+"""Implementation invariant: the latent reduction (``docs/catalogue.md#invariant-latent-equals-full``).
 
 With ``noise = 0`` every gradient lies in ``span(M)``, so training in input space and training
 on ``z`` with init ``M^T w_k(0)`` give the same trajectory of ``M^T w_k``. Checked exactly

@@ -22,6 +22,8 @@ def test_cuda_requested_without_gpu_is_an_error() -> None:
         worker_device("cuda", "gw0", 0)
     with pytest.raises(ValueError, match="fc-device"):
         worker_device("tpu", "gw0", 0)
+    with pytest.raises(ValueError, match="only 2 CUDA"):
+        worker_device("cuda:2", "gw0", 2)
 
 
 def test_threads_share_the_cores() -> None:
