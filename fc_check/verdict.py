@@ -29,6 +29,7 @@ class Finding:
     margin: float
     method: str
     note: str = ""
+    details: dict[str, Any] | None = None  # extra JSON-ready fields for the record (e.g. a map's cells)
 
     def describe(self) -> str:
         word = "PASS" if self.passed else "FAIL"
@@ -98,7 +99,8 @@ VERDICT_KEYS = ("claim", "paper_ref", "statement", "verdict", "statistic", "esti
 
 def verdict_record(f: Finding, *, paper_ref: str, statement: str, regime: dict[str, Any], seed: int, device: str,
                    torch_version: str, duration_s: float, replay: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON object stored for one finding (keys of VERDICT_KEYS, plus method, margin, note)."""
+    """The JSON object stored for one finding (keys of VERDICT_KEYS, plus method, margin, note, and
+    the finding's ``details`` merged in)."""
     d = asdict(f)
     rec = {
         "claim": f.claim, "paper_ref": paper_ref, "statement": statement, "verdict": "PASS" if f.passed else "FAIL",
@@ -108,6 +110,8 @@ def verdict_record(f: Finding, *, paper_ref: str, statement: str, regime: dict[s
         "device": device, "torch": torch_version, "duration_s": round(duration_s, 3), "replay": replay,
         "method": d["method"], "margin": _finite_or_none(f.margin), "note": f.note,
     }
+    if f.details:
+        rec.update(f.details)
     if extra:
         rec.update(extra)
     return rec
