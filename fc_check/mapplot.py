@@ -40,8 +40,8 @@ def heatmap(spec: MapSpec, grid: Grid, cells: list[Cell]) -> Callable[[Any], Non
         for i in range(est.shape[0]):
             for j in range(est.shape[1]):
                 value = "censored" if not np.isfinite(est[i, j]) else f"{est[i, j]:.3g}"
-                ax.text(j, i, f"{_SHORT.get(words[i][j], words[i][j])}\n{value}", ha="center", va="center", fontsize=6,
-                        color="white" if words[i][j] != "HOLDS" else "black", bbox={"boxstyle": "round,pad=0.1", "fc": "none", "ec": "none"})
+                bright = np.isfinite(est[i, j]) and float(im.norm(est[i, j])) > 0.6  # dark text on the light end of viridis
+                ax.text(j, i, f"{_SHORT.get(words[i][j], words[i][j])}\n{value}", ha="center", va="center", fontsize=6, color="black" if bright else "white")
         levels = sorted(spec.threshold) if band else [spec.threshold]
         if min(est.shape) >= 2 and np.isfinite(est).sum() >= 4:
             filled = np.where(np.isfinite(est), est, np.nanmax(est) * 10 if band else np.nanmin(est))
