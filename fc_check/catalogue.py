@@ -85,7 +85,7 @@ _DOCS: dict[str, dict[str, str]] = {
     "map/theorem-4.1/persistence": {
         "threshold_why": "0.5: the claim holds w.h.p. over replicates, so more than half must persist; 128 replicates let a true 0.75 clear it.",
         "mutant": "shuffled labels: no class structure, the criterion is never met and inside cells FAIL.",
-        "departure": "Trains 3 m/eta steps (not 5 m/eta): lapses came by 1.2 m/eta and the ID risk was 0.03 at 3 m/eta in a pilot.",
+        "departure": "Trains 3 m/eta steps (not 5 m/eta): lapses came by 1.2 m/eta and the ID risk was 0.03 at 3 m/eta in a pilot; under default the cells outside the region run 64 replicates, for cost.",
     },
     "map/theorem-4.1/t0-scaling": {
         "threshold_why": "T0 eps was 1.6-2.6 over the scaling grid; [0.5, 8] allows a factor 3-4 either way.",
