@@ -2,7 +2,8 @@
 
 The budget (default 1e-3, ``--fc-alpha``) is the probability that *any* interval the run
 asserts on misses its true value. It is split equally (Bonferroni) over every assertion slot
-the full catalogue can use under the profile: ``sum over claims of assertions x examples``.
+the full catalogue can use under the profile: ``sum over claims of assertions x examples``, and
+for a validity map its inside cells under the profile's grid.
 The count is static (it does not depend on which tests were collected), so a verdict replayed
 alone is decided at the same level as in the full run.
 """
@@ -67,4 +68,4 @@ class ErrorBudget:
     def for_profile(cls, total: float, prof: Profile) -> ErrorBudget:
         from fc_check.catalogue import CLAIMS
 
-        return cls(total, sum(c.assertions * prof.examples(c.heavy) for c in CLAIMS.values()))
+        return cls(total, sum(c.slots(prof.name, prof.examples(c.heavy)) for c in CLAIMS.values()))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fc_check.maps import MAPS
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -22,6 +24,12 @@ class Claim:
     threshold_why: str = ""  # why this threshold (filled from _DOCS)
     mutant: str = ""  # the broken model its check must reject
     departure: str = ""  # where the check departs from the paper, and why
+    map_cells: tuple[tuple[str, int], ...] = ()  # a validity map's inside cells per profile (its slots)
+
+    def slots(self, profile: str, examples: int) -> int:
+        """Assertion slots under a profile: a map's inside cells (one run per profile), else
+        ``assertions`` per Hypothesis example."""
+        return dict(self.map_cells)[profile] if self.map_cells else self.assertions * examples
 
 
 _ROWS = [
@@ -59,6 +67,10 @@ _ROWS = [
     ("digits/ood-gap", "Theorem 4.3 on handwritten digits", "Negating the border raises ReLU's paired test hinge risk by >= 0.1, and by >= 0.05 more than the identity network's on the same seeds.", 2, "properties/test_digits.py"),
     ("digits/distillation", "Section 2, Figure 1 (handwritten digits)", "A ReLU student fitting an unbordered-image teacher's representation on bordered digits fits it ID (relative error <= 0.01), its OOD error is >= 20x its ID error, the teacher's head on it loses >= 0.02 accuracy OOD, and log10(OOD/ID) exceeds a linear student's by >= 1.", 4, "properties/test_digits.py", True),
     ("invariant/latent-equals-full", "Implementation invariant (the model of Section 3)", "Training in latent coordinates and in full input space gives the same trajectory (float64).", 0, "properties/test_latent_reduction.py"),
+    ("map/theorem-4.2/contamination-ratio", "Theorem 4.2 (validity map)", "Over LeakyReLU slope x k_bg/k_core, the contamination ratio's interval clears 0.2 in every cell of the declared region (ReLU, k_bg/k_core <= 2).", 0, "maps/test_contamination.py"),
+    ("map/theorem-4.3/ood-gap", "Theorem 4.3 (validity map)", "Over LeakyReLU slope x k_bg/k_core, the paired OOD - ID hinge gap's interval clears 0.2 in every cell of the declared region (ReLU, 1/2 <= k_bg/k_core <= 2).", 0, "maps/test_ood_gap.py"),
+    ("map/theorem-4.1/persistence", "Theorem 4.1 (validity map)", "Over k_bg/k_core x width m, the share of replicates whose onset criterion persists from T0 on clears 0.5 in every cell of the declared region (eps <= 0.16, k_bg < k_core).", 0, "maps/test_persistence.py"),
+    ("map/theorem-4.1/t0-scaling", "Theorem 4.1 (validity map)", "Over k_bg/k_core x eps, the median of T0 eps lies within [0.5, 8] in every cell of the declared region (eps <= 0.16, k_bg < k_core).", 0, "maps/test_onset.py"),
 ]
 
 # Per-claim documentation (claim id -> {"threshold_why", "mutant", "departure"}), kept apart from
@@ -214,9 +226,32 @@ _DOCS: dict[str, dict[str, str]] = {
         "mutant": "A student trained with the OOD (negated) borders as well as the ID ones: it learns to ignore the border, so OOD/ID, the accuracy loss and the contrast fail.",
         "departure": "Teacher = a 10-class ReLU network on unbordered images (not a pretrained CLIP-like model); the linear student is stated as a paired contrast, not as immune (with a finite image set its OOD error also grows). Run with twice the profile's replicates (the accuracy loss is noisy across replicates).",
     },
+    "map/theorem-4.2/contamination-ratio": {
+        "threshold_why": "0.2 is the bound of the Theorem 4.2 check; the region stops at k_bg/k_core = 2 because the ratio falls with more background coordinates (0.17 at k_bg = 32 measured before the map).",
+        "mutant": "zero-mean background (U[-1,1]): no contamination, so inside cells FAIL.",
+        "departure": "LeakyReLU cells are outside the theorem (ReLU only) and are drawn, not asserted.",
+    },
+    "map/theorem-4.3/ood-gap": {
+        "threshold_why": "0.2 is the bound of the Theorem 4.3 check; below k_bg/k_core = 1/2 the gap is real but smaller (0.12 at k_bg = 2 measured before the map).",
+        "mutant": "zero-mean background (U[-1,1]): nothing learned from the background, so the OOD shift costs nothing and inside cells FAIL.",
+        "departure": "Reads the contamination map's training runs (6000 steps at m = 64, eta = 0.05).",
+    },
+    "map/theorem-4.1/persistence": {
+        "threshold_why": "0.5: the claim holds w.h.p. over replicates, so more than half must persist; 128 replicates let a true 0.75 clear it.",
+        "mutant": "shuffled labels: no class structure, the criterion is never met and inside cells FAIL.",
+        "departure": "Trains 3 m/eta steps (not 5 m/eta): lapses came by 1.2 m/eta and the ID risk was 0.03 at 3 m/eta in a pilot; under default the cells outside the region run 64 replicates, for cost.",
+    },
+    "map/theorem-4.1/t0-scaling": {
+        "threshold_why": "T0 eps was 1.6-2.6 over the scaling grid; [0.5, 8] allows a factor 3-4 either way.",
+        "mutant": "init N(0, 1) instead of N(0, 1/d): the onset comes about a hundred times later and inside cells FAIL.",
+        "departure": "The median with a distribution-free interval, censored replicates (T0 eps > 512) entered above all others.",
+    },
 }
 
-CLAIMS: dict[str, Claim] = {r[0]: Claim(*r, **_DOCS.get(r[0], {})) for r in _ROWS}
+# A map's slots are its inside cells under each profile's grid (declared in fc_check.maps).
+_MAP_CELLS = {cid: tuple((p, spec.inside_cells(p)) for p, _ in spec.grids) for cid, spec in MAPS.items()}
+
+CLAIMS: dict[str, Claim] = {r[0]: Claim(*r, **_DOCS.get(r[0], {}), map_cells=_MAP_CELLS.get(r[0], ())) for r in _ROWS}
 
 
 def claim(claim_id: str) -> Claim:

@@ -37,6 +37,20 @@ def onset_index(traj: Trajectory) -> np.ndarray:
     return np.where(met.any(0).numpy(), met.float().argmax(0).numpy(), 0)
 
 
+def persists_from_onset(traj: Trajectory) -> np.ndarray:
+    """Per replicate (bool), Theorem 4.1's persistence: the onset criterion is met at some
+    checkpoint T0 and at every later checkpoint up to the end of the run."""
+    met = traj.history["onset_met"].bool().cpu().numpy()  # checkpoints x R
+    first = np.where(met.any(0), met.argmax(0), met.shape[0])
+    return np.array([first[r] < met.shape[0] and bool(met[first[r]:, r].all()) for r in range(met.shape[1])], dtype=bool)
+
+
+def ood_gap(traj: Trajectory) -> np.ndarray:
+    """Per replicate, the paired OOD minus ID hinge risk at the last checkpoint (same labels and
+    core draws, background shifted)."""
+    return per_replicate(traj.final["hinge_ood"]) - per_replicate(traj.final["hinge_id"])
+
+
 def growth_since_onset(traj: Trajectory, key: str) -> np.ndarray:
     """Per replicate, the neuron-mean of ``key`` at the end minus at T0."""
     h = traj.history[key].double().numpy()

@@ -119,6 +119,31 @@ def mean_interval_by_t(x: np.ndarray | list[float], alpha: float, side: Side = "
     return Interval(mean, low, high, alpha, "t", n, side)
 
 
+def median_interval_by_order_statistics(x: np.ndarray | list[float], alpha: float, side: Side = "two-sided") -> Interval:
+    """Distribution-free interval for the median of i.i.d. replicates from their order statistics
+    (the binomial inversion, exact: non-coverage <= ``alpha`` for every continuous law).
+
+    ``+inf`` entries are allowed: a replicate censored at a common limit is known only to lie
+    above every observed value, and the order statistics stay valid. A bound that falls on a
+    censored replicate is ``+inf``; too few replicates for the level give an infinite bound."""
+    _check(alpha, side)
+    arr = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    if arr.size < 2 or np.isnan(arr).any() or np.isneginf(arr).any():
+        raise ValueError("need >= 2 replicates, no NaN or -inf (enter censored replicates as +inf)")
+    n = arr.size
+    lo_tail, hi_tail = _tails(alpha, side)
+    # P(x_(k) > median) = P(Bin(n, 1/2) <= k - 1): the largest k with that at most the tail
+    k = int(sps.binom.ppf(lo_tail, n, 0.5)) if lo_tail > 0 else 0
+    while k > 0 and sps.binom.cdf(k - 1, n, 0.5) > lo_tail:
+        k -= 1
+    j = int(sps.binom.ppf(hi_tail, n, 0.5)) if hi_tail > 0 else 0
+    while j > 0 and sps.binom.cdf(j - 1, n, 0.5) > hi_tail:
+        j -= 1
+    low = float(arr[k - 1]) if k >= 1 else -math.inf
+    high = float(arr[n - j]) if j >= 1 else math.inf
+    return Interval(float(np.median(arr)), low, high, alpha, "order-statistics", int(n), side)
+
+
 def mean_interval_by_bca(x: np.ndarray | list[float], alpha: float, side: Side = "two-sided", seed: int = 0) -> Interval:
     """BCa bootstrap interval for the mean (scipy). Non-coverage approaches ``alpha`` as n grows;
     the resample count grows as ``20 / alpha`` (capped at 200 000) so the tail quantile is resolved."""

@@ -31,6 +31,7 @@ class Finding:
     method: str
     note: str = ""
     relation: str = ""  # ">=", ">", "<=", "in", "contains"; "" = inferred from the threshold and margin
+    details: dict[str, Any] | None = None  # extra JSON-ready fields for the record (e.g. a map's cells)
 
     @property
     def threshold_text(self) -> str:
@@ -105,7 +106,8 @@ VERDICT_KEYS = ("claim", "paper_ref", "statement", "verdict", "statistic", "esti
 
 def verdict_record(f: Finding, *, paper_ref: str, statement: str, regime: dict[str, Any], seed: int, device: str,
                    torch_version: str, duration_s: float, replay: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON object stored for one finding (keys of VERDICT_KEYS, plus method, margin, note)."""
+    """The JSON object stored for one finding (keys of VERDICT_KEYS, plus method, margin, note, and
+    the finding's ``details`` merged in)."""
     d = asdict(f)
     rec = {
         "claim": f.claim, "paper_ref": paper_ref, "statement": statement, "verdict": "PASS" if f.passed else "FAIL",
@@ -116,6 +118,8 @@ def verdict_record(f: Finding, *, paper_ref: str, statement: str, regime: dict[s
         "method": d["method"], "margin": _finite_or_none(f.margin), "note": f.note,
         "relation": f.relation or infer_relation(f.threshold, f.margin, f.ci_low, f.ci_high),
     }
+    if f.details:
+        rec.update(f.details)
     if extra:
         rec.update(extra)
     return rec

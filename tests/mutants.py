@@ -115,3 +115,14 @@ def with_sampler(fn) -> object:  # noqa: ANN001
 
 def with_init(fn) -> object:  # noqa: ANN001
     return lambda regime: replace(regime.model(), init=fn, name=fn.__name__)
+
+
+def unit_init_network(regime: TheoryRegime) -> TheoryModel:
+    """Init N(0, 1) instead of N(0, 1/d): the weights start far from the origin, so the onset comes late."""
+    return replace(regime.model(), network=Network(m=regime.m, sigma0=1.0))
+
+
+def zero_mean_background_at_slope(regime: TheoryRegime, slope: float) -> TheoryModel:
+    """The validity maps' slope model with a zero-mean background (U[-1,1])."""
+    act = Activation("relu") if slope == 0 else Activation("leaky_relu", slope)
+    return regime.model(act, background=Uniform(-1.0, 1.0))

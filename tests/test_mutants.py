@@ -11,8 +11,13 @@ from dataclasses import replace
 import pytest
 
 from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
+from fc_check.maps import ONSET, PERSISTENCE, Axis, Grid
 from fc_check.regimes import paper_regime
 from fc_model import Activation, Uniform
+from maps import test_contamination as map_contamination
+from maps import test_onset as map_onset
+from maps import test_ood_gap as map_ood_gap
+from maps import test_persistence as map_persistence
 from properties import test_controls as controls
 from properties import test_digits as digits
 from properties import test_distillation as distillation
@@ -33,6 +38,9 @@ REG = paper_regime(16)
 SHORT = REG.with_(steps=3000)
 NET = l11.NetworkDraw()
 DIGITS = digits.DigitsRegime(replicates=8, steps=2000)
+MAP_CELL_SLOPE = Grid(Axis("slope", (0.0,), "slope"), Axis("k_bg", (8,), "k_bg"), 16)
+MAP_CELL_PERSISTENCE = Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("m", (64,), "m"), PERSISTENCE.grid("ci").replicates)
+MAP_CELL_ONSET = Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("eps", (0.16,), "eps"), ONSET.grid("ci").replicates)
 
 
 def reversed_slopes(regime, slope):  # noqa: ANN001, ANN202
@@ -106,6 +114,11 @@ CASES = {
     "digits/ood-gap": (digits.check_ood_gap, identity_for_relu_digits, DIGITS),
     "digits/distillation": (digits.check_distillation, ood_aware_digits_student, digits.DistillRegime(width=128, steps=1000, batch=32, replicates=8)),
     "invariant/latent-equals-full": (latent.check_latent_equals_full, broken_dictionary, latent.CouplingRegime()),
+    # validity maps, each on one inside cell of its region (the two contamination maps share the runs)
+    "map/theorem-4.2/contamination-ratio": (map_contamination.check_contamination_map, mu.zero_mean_background_at_slope, MAP_CELL_SLOPE),
+    "map/theorem-4.3/ood-gap": (map_ood_gap.check_ood_gap_map, mu.zero_mean_background_at_slope, MAP_CELL_SLOPE),
+    "map/theorem-4.1/persistence": (map_persistence.check_persistence_map, mu.with_sampler(mu.shuffled_labels), MAP_CELL_PERSISTENCE),
+    "map/theorem-4.1/t0-scaling": (map_onset.check_onset_map, mu.unit_init_network, MAP_CELL_ONSET),
 }
 
 

@@ -29,7 +29,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fc_check import stats
-from fc_check.common import MakeModel, history, mean_inside, median_onset, per_replicate
+from fc_check.common import MakeModel, history, mean_inside, median_onset, per_replicate, persists_from_onset
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
 from fc_check.regimes import SEEDS, TheoryRegime, paper_model, paper_regime, theory_regimes, train
@@ -62,15 +62,14 @@ def check_no_asymmetry_at_init(make_model: MakeModel, regime: TheoryRegime, *, l
 
 def check_persistence(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, p0: float = 0.5) -> Outcome:
     traj = train(make_model, regime, device)
-    met = traj.history["onset_met"].bool().numpy()  # checkpoints x R
-    first = np.where(met.any(0), met.argmax(0), met.shape[0])
-    ok = np.array([first[r] < met.shape[0] and met[first[r]:, r].all() for r in range(met.shape[1])])
+    ok = persists_from_onset(traj)
+    never = int((~traj.history["onset_met"].bool().any(0)).sum())
     iv = stats.proportion_interval_by_clopper_pearson(int(ok.sum()), ok.size, level, "lower")
     from fc_check.verdict import at_least
 
     f = at_least("theorem-4.1/persistence", "share of replicates meeting the criterion from T0 on", iv, p0,
                  stats.min_margin_resolvable_by_clopper_pearson(ok.size, p0, level, "lower"),
-                 note=f"regime k_bg < k_core (see module docstring); {int((first == met.shape[0]).sum())} never met it; median T0 {median_onset(traj):g}")
+                 note=f"regime k_bg < k_core (see module docstring); {never} never met it; median T0 {median_onset(traj):g}")
     t0 = float(median_onset(traj))
     hist = {"share of +1 neurons with Delta >= 0.5": history(traj, "frac_asym_pos"), "share of -1 neurons": history(traj, "frac_asym_neg"),
             "mean Delta_k": history(traj, "delta")}

@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import example, given
 
 from fc_check import stats
-from fc_check.common import MakeModel, history, mean_at_least, mean_at_most, per_replicate
+from fc_check.common import MakeModel, history, mean_at_least, mean_at_most, ood_gap, per_replicate
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
 from fc_check.regimes import TheoryRegime, paper_model, paper_regime, theory_regimes, train
@@ -37,8 +37,7 @@ def check_id_risk(make_model: MakeModel, regime: TheoryRegime, *, level: float, 
 
 
 def check_ood_gap(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, threshold: float = 0.2) -> Outcome:
-    fin = train(make_model, regime, device).final
-    gap = per_replicate(fin["hinge_ood"]) - per_replicate(fin["hinge_id"])
+    gap = ood_gap(train(make_model, regime, device))
     return Outcome([mean_at_least("theorem-4.3/ood-gap", "paired OOD - ID hinge risk", gap, threshold, level)], regime.as_dict(), regime.seed)
 
 
