@@ -230,7 +230,7 @@ def outcome(spec: MapSpec, grid: Grid, cells: list[Cell], level: float, resoluti
     iv = weakest.interval
     f = Finding(spec.claim, f"weakest inside cell: {spec.statistic}", iv.estimate, iv.low, iv.high, level,
                 list(spec.threshold) if isinstance(spec.threshold, tuple) else spec.threshold, resolution, iv.n, len(failing) == 0,
-                weakest.margin, iv.method, note, record)
+                weakest.margin, iv.method, note, details=record, relation="in" if isinstance(spec.threshold, tuple) else ">=")
     regime = {k: v for k, v in PAPER.items() if k not in (grid.x.name, grid.y.name)}
     regime.update({"x": f"{grid.x.name} {list(grid.x.values)}", "y": f"{grid.y.name} {list(grid.y.values)}", "replicates": grid.replicates,
                    "outside_replicates": grid.replicates_at(False), "cells": len(cells), "inside": len(inside)})
