@@ -36,6 +36,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from fc_check.maps import MAPS, MapSpec
+from fc_check.thresholds import format_threshold
+
 DOC_PATH = Path("docs") / "catalogue.md"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -315,9 +318,13 @@ def render() -> str:
             out += [f"- **Checked in** `{c.module}`: no check function found for this id.", ""]
         else:
             tests = _tests_of(mod, check) if mod else []
-            out.append(f"- **Checked by** `{check.__name__}` in `{c.module}`" + (f", test {', '.join(f'`{t}`' for t in tests)}" if tests else "")
-                       + f"; {c.assertions} asserted interval(s) per example{' (a heavy check: fewer generated examples)' if c.heavy else ''}.")
-            rows = statistics_of(check)
+            checked = f"- **Checked by** `{check.__name__}` in `{c.module}`" + (f", test {', '.join(f'`{t}`' for t in tests)}" if tests else "")
+            if cid in MAPS:
+                out += [checked + "; a validity map: one asserted interval per inside cell.", ""] + _map_lines(MAPS[cid])
+                rows = []
+            else:
+                out.append(checked + f"; {c.assertions} asserted interval(s) per example{' (a heavy check: fewer generated examples)' if c.heavy else ''}.")
+                rows = statistics_of(check)
             if rows:
                 out += ["", "  | statistic | interval | threshold |", "  | --- | --- | --- |"]
                 out += [f"  | {_cell(r['statistic'])} | {_cell(r['method'])} | {_cell(r['threshold'])} |" for r in rows]
@@ -336,6 +343,19 @@ def render() -> str:
         out.append(f"- **Mutant it rejects:** {mutant}{c.mutant or ('' if mutant else 'none registered in `tests/test_mutants.py`.')}".rstrip())
         out.append(f"- **Departure from the paper:** {c.departure or 'none.'}")
     return "\n".join(out) + "\n"
+
+
+def _map_lines(spec: MapSpec) -> list[str]:
+    """A validity map's statistic, threshold, declared region and grid per profile."""
+    threshold = format_threshold(list(spec.threshold), "in") if isinstance(spec.threshold, tuple) else format_threshold(spec.threshold, ">=")
+    out = ["  | statistic | interval | threshold |", "  | --- | --- | --- |",
+           f"  | {_cell(spec.statistic)} | per cell, two-sided at the per-interval level; HOLDS / FAILS / UNRESOLVED | {_cell(threshold)} |", "",
+           f"- **Declared region** (asserted: every inside cell HOLDS; outside cells are drawn, never asserted): {spec.region_why}",
+           "- **Grid per profile:**", "", "  | profile | x | y | replicates per cell | inside cells (budget slots) |", "  | --- | --- | --- | --- | --- |"]
+    for name, grid in spec.grids:
+        reps = f"{grid.replicates}" + (f" inside, {grid.outside_replicates} outside" if grid.outside_replicates else "")
+        out.append(f"  | `{name}` | {grid.x.name} {list(grid.x.values)} | {grid.y.name} {list(grid.y.values)} | {reps} | {spec.inside_cells(name)} of {len(list(grid.cells()))} |")
+    return out + [""]
 
 
 def _cell(s: str) -> str:

@@ -1,7 +1,9 @@
-"""Small drawing helpers for the report's figures (replicate means with interval bands)."""
+"""Drawing for the report: figures rendered to embedded PNGs, and replicate means with interval bands."""
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,3 +35,21 @@ def curves(series: dict[str, np.ndarray], steps: Sequence[float], ylabel: str, v
         ax.legend(fontsize=7)
 
     return draw
+
+
+def png(draw: Callable[[Any], None]) -> str:
+    """A figure drawn by ``draw`` on one matplotlib Axes, as base64 PNG for a self-contained report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=90)
+    try:
+        draw(ax)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    finally:
+        plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")

@@ -13,8 +13,6 @@ writing verdicts stops the run with exit code 3 (pytest's internal error), never
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
 import re
@@ -33,6 +31,7 @@ from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget, Profile
 from fc_check.catalogue import claim as lookup_claim
 from fc_check.devices import threads_per_worker, worker_device
 from fc_check.hypo import PROFILE_ENV
+from fc_check.plots import png
 from fc_check.report import SESSION_FILE, VERDICT_DIR, atomic_write, deduplicate, read_records, summarise, threshold_text, write_reports
 from fc_check.verdict import Outcome, verdict_record
 
@@ -194,23 +193,6 @@ def _num(x: Any, missing: str = "inf") -> str:
     return missing if x is None else f"{x:.4g}"
 
 
-def _png(draw: Callable[[Any], None]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=90)
-    try:
-        draw(ax)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-    finally:
-        plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 class FcContext:
     """What a claim test needs: the level of each asserted interval, the device, the profile,
     and ``check`` to run a check, record its verdicts and assert on them."""
@@ -279,7 +261,7 @@ class FcContext:
             if (p.claim, p.title) in self._plotted:
                 continue
             self._plotted.add((p.claim, p.title))
-            self.state.append({"kind": "plot", "claim": p.claim, "title": p.title, "png": _png(p.draw)})
+            self.state.append({"kind": "plot", "claim": p.claim, "title": p.title, "png": png(p.draw)})
         for t in outcome.tables:
             self.state.append({"kind": "table", "claim": t["claim"], "title": t["title"], "columns": t["columns"], "rows": t["rows"]})
 

@@ -11,10 +11,15 @@ import pytest
 import torch
 
 from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
+from fc_check.maps import Axis, Grid
 from fc_check.regimes import paper_model, paper_regime
 from fc_model import SGD, FeatureModel, Network, Schedule, TheoryModel, simulate
 from fc_model.general import GeneralSetting, train_general
 from fc_model.simulate import onset_steps
+from maps import test_contamination as map_contamination
+from maps import test_onset as map_onset
+from maps import test_ood_gap as map_ood_gap
+from maps import test_persistence as map_persistence
 from properties import test_controls as controls
 from properties import test_digits as digits
 from properties import test_distillation as distillation
@@ -32,6 +37,7 @@ from theorems import test_theorem_4_4 as t44
 
 LEVEL = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES["ci"]).per_assertion
 SMALL = paper_regime(4, steps=120).with_(m=16)
+MAP_SLOPE = Grid(Axis("slope", (0.0,), "slope"), Axis("k_bg", (8,), "k_bg"), 2)  # one cell, two replicates
 
 
 def test_guard_rejects_implicit_reads_and_mixing_and_counts_crossings() -> None:
@@ -105,6 +111,10 @@ GUARDED = {
     "distillation/relu-student": (distillation.check_relu_student, distillation.relu_student, distillation.DistillRegime(replicates=3, steps=50, width=16)),
     "distillation/linear-student": (distillation.check_linear_student, distillation.linear_student, distillation.DistillRegime(replicates=3, steps=50, width=16)),
     "invariant/latent-equals-full": (latent.check_latent_equals_full, latent.paper_coupled, latent.CouplingRegime(steps=20)),
+    "map/theorem-4.2/contamination-ratio": (map_contamination.check_contamination_map, map_contamination.slope_model, MAP_SLOPE),
+    "map/theorem-4.3/ood-gap": (map_ood_gap.check_ood_gap_map, map_contamination.slope_model, MAP_SLOPE),
+    "map/theorem-4.1/persistence": (map_persistence.check_persistence_map, paper_model, Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("m", (64,), "m"), 2)),
+    "map/theorem-4.1/t0-scaling": (map_onset.check_onset_map, paper_model, Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("eps", (0.16,), "eps"), 3)),
     "digits/contamination": (digits.check_contamination, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
     "digits/border-sign": (digits.check_border_sign, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
     "digits/ood-gap": (digits.check_ood_gap, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
