@@ -37,6 +37,11 @@ def onset_index(traj: Trajectory) -> np.ndarray:
     return np.where(met.any(0).numpy(), met.float().argmax(0).numpy(), 0)
 
 
+def never_met_onset(traj: Trajectory) -> np.ndarray:
+    """Per replicate (bool), whether the onset criterion was met at no checkpoint of the run (censored)."""
+    return ~traj.history["onset_met"].bool().any(0).cpu().numpy()
+
+
 def persists_from_onset(traj: Trajectory) -> np.ndarray:
     """Per replicate (bool), Theorem 4.1's persistence: the onset criterion is met at some
     checkpoint T0 and at every later checkpoint up to the end of the run."""

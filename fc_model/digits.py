@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from fc_model.config import SGD, Network, Uniform, _finite, _int_at_least
 from fc_model.data import generator, uniforms
-from fc_model.host import to_host
+from fc_model.host import groups_to_host, to_host
 from fc_model.model import resolve_device
 from fc_model.network import activate, hinge, second_layer
 from fc_model.sgd import fused_layout, fused_update
@@ -398,12 +398,5 @@ def distill_digits(cfg: DigitsDistillation, replicates: int, seed: int, *, devic
                 out[f"probe_acc_{tag}"] = (head(r).argmax(-1) == y_te).float().mean(-1)
         return out
 
-    results = {"teacher_acc": teacher_acc}
-    for name, linear in (("relu", False), ("linear", True)):
-        results.update({f"{name}/{k}": v for k, v in student(linear).items()})
-    host = to_host(results)  # the one device -> host crossing
-
-    def part(name: str) -> StudentResult:
-        return StudentResult(**{k.split("/", 1)[1]: v for k, v in host.items() if k.startswith(name + "/")})
-
-    return DistillDigitsResult(host["teacher_acc"], part("relu"), part("linear"))
+    host = groups_to_host({"teacher": {"acc": teacher_acc}, "relu": student(linear=False), "linear": student(linear=True)})  # the one crossing
+    return DistillDigitsResult(host["teacher"]["acc"], StudentResult(**host["relu"]), StudentResult(**host["linear"]))

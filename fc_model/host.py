@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import torch
 
 
-def to_host(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def to_host(tensors: Mapping[Hashable, torch.Tensor]) -> dict[Hashable, torch.Tensor]:
     """Copies of ``tensors`` on the host, made with one transfer per dtype.
 
     On a GPU every device-to-host copy waits for the device, so a group of results (a run's
     history, its per-neuron summaries) is packed into one flat buffer on the device and moved
     once. The copies own their memory: later in-place updates of the originals do not show.
     """
-    out: dict[str, torch.Tensor] = {}
-    by_dtype: dict[torch.dtype, list[str]] = {}
+    out: dict[Hashable, torch.Tensor] = {}
+    by_dtype: dict[torch.dtype, list[Hashable]] = {}
     for name, t in tensors.items():
         by_dtype.setdefault(t.dtype, []).append(name)
     for names in by_dtype.values():
@@ -24,3 +24,10 @@ def to_host(tensors: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         for n, piece in zip(names, flat.split([p.numel() for p in parts]), strict=True):
             out[n] = piece.view(tensors[n].shape)
     return out
+
+
+def groups_to_host(groups: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, dict[str, torch.Tensor]]:
+    """``to_host`` for named groups of tensors (a run's history, its first and last summaries):
+    every group crosses in the same transfer and comes back under its own name."""
+    flat = to_host({(g, k): t for g, part in groups.items() for k, t in part.items()})
+    return {g: {k: flat[(g, k)] for k in part} for g, part in groups.items()}

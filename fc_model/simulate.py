@@ -20,7 +20,7 @@ import torch
 
 from fc_model.config import SGD
 from fc_model.data import generator
-from fc_model.host import to_host
+from fc_model.host import groups_to_host
 from fc_model.model import GradientFn, InitFn, SamplerFn, TheoryModel, gaussian_init, resolve_device
 from fc_model.observe import PER_NEURON, Onset, observe, reduce_neurons
 from fc_model.onset import onset_steps
@@ -123,12 +123,6 @@ def simulate(
         if step in marks:
             record(step)
     # the one crossing to the host: every recorded observable in one transfer
-    packed = {f"h/{k}": v[: len(recorded)] for k, v in history.items()}
-    for part in ("initial", "final"):
-        packed.update({f"{part}/{k}": v for k, v in ends.get(part, {}).items()})
-    host = to_host(packed)
-
-    def group(prefix: str) -> dict[str, torch.Tensor]:
-        return {k.split("/", 1)[1]: v for k, v in host.items() if k.startswith(prefix + "/")}
-
-    return Trajectory(recorded, group("h"), group("initial"), group("final"), W0, W)
+    host = groups_to_host({"history": {k: v[: len(recorded)] for k, v in history.items()},
+                           "initial": ends.get("initial", {}), "final": ends.get("final", {})})
+    return Trajectory(recorded, host["history"], host["initial"], host["final"], W0, W)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import pytest
 
 from fc_check import stats
-from fc_check.common import MakeModel, persists_from_onset
+from fc_check.common import MakeModel, never_met_onset, persists_from_onset
 from fc_check.hypo import active_profile
 from fc_check.maps import PERSISTENCE, Grid, measure, outcome
 from fc_check.regimes import TheoryRegime, paper_model, saturating_steps
@@ -46,7 +46,7 @@ def check_persistence_map(make_model: MakeModel, grid: Grid, *, level: float, de
                               steps=steps, replicates=reps, seed=grid.seed)
         traj = simulate(make_model(regime), regime.sgd(), reps, grid.seed, device=device)
         ok = persists_from_onset(traj)
-        never = float((~traj.history["onset_met"].bool().any(0)).float().mean())  # never met the criterion within the run
+        never = float(never_met_onset(traj).mean())  # never met the criterion within the run
         return stats.proportion_interval_by_clopper_pearson(int(ok.sum()), ok.size, level, "two-sided"), never
 
     cells = measure(SPEC, grid, cell)

@@ -29,7 +29,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fc_check import stats
-from fc_check.common import MakeModel, history, mean_inside, median_onset, per_replicate, persists_from_onset
+from fc_check.common import MakeModel, history, mean_inside, median_onset, never_met_onset, per_replicate, persists_from_onset
 from fc_check.hypo import active_profile, fc_settings
 from fc_check.plots import curves
 from fc_check.regimes import SEEDS, TheoryRegime, paper_model, paper_regime, theory_regimes, train
@@ -63,7 +63,7 @@ def check_no_asymmetry_at_init(make_model: MakeModel, regime: TheoryRegime, *, l
 def check_persistence(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, p0: float = 0.5) -> Outcome:
     traj = train(make_model, regime, device)
     ok = persists_from_onset(traj)
-    never = int((~traj.history["onset_met"].bool().any(0)).sum())
+    never = int(never_met_onset(traj).sum())
     iv = stats.proportion_interval_by_clopper_pearson(int(ok.sum()), ok.size, level, "lower")
     from fc_check.verdict import at_least
 
