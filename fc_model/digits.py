@@ -165,7 +165,7 @@ class DigitsRun:
 
 
 def train_digits(task: DigitsTask, net: Network, sgd: SGD, replicates: int, seed: int, *, device: str | torch.device = "cpu",
-                 chunk_elements: int = 1 << 20) -> DigitsRun:
+                 dtype: torch.dtype = torch.float32, chunk_elements: int = 1 << 20) -> DigitsRun:
     """Online SGD on the hinge loss of ``f(x) = sum_k a_k sigma(<w_k, x>)`` for ``R`` replicates.
 
     Per replicate and seed: the split and test borders come from the ``eval`` stream, the init
@@ -179,10 +179,9 @@ def train_digits(task: DigitsTask, net: Network, sgd: SGD, replicates: int, seed
         raise ValueError(f"activation must be piecewise linear (relu, identity, leaky_relu) for the closed-form update, got {net.activation.name!r}")
     _int_at_least("replicates", replicates, 1)
     dev = resolve_device(device)
-    dtype = torch.float32
     R, m, B, D, nb = replicates, net.m, sgd.batch, task.dim, task.n_border
     x_all, labels_np = _digits()
-    images = torch.tensor(x_all, device=dev)  # a copy: the cached array is read-only
+    images = torch.tensor(x_all, device=dev, dtype=dtype)  # a copy: the cached array is read-only
     labels = torch.tensor(labels_np, device=dev)
     eval_gen = generator(seed, "eval", dev)
     tr, te = split(labels, (task.positive, task.negative), task.test_fraction, eval_gen, R)

@@ -110,16 +110,19 @@ def test_paired_ood_is_the_border_negated():
 
 
 def test_training_matches_a_plain_closed_form_loop():
-    """The fused update used by ``train_digits`` against ``W -= eta * closed_form_gradient`` on the same stream."""
-    task, R, seed = DigitsTask(border=1), 2, 5
+    """The fused update used by ``train_digits`` against ``W -= eta * closed_form_gradient`` on the same stream.
+
+    In float64: the two paths order their products differently, and in float32 a rounding
+    difference could flip a hinge or activation indicator under another CPU's BLAS kernel."""
+    task, R, seed, f64 = DigitsTask(border=1), 2, 5, torch.float64
     net, sgd = Network(m=8, activation=Activation("relu")), SGD(eta=0.5, batch=8, steps=40)
-    run = train_digits(task, net, sgd, R, seed)
+    run = train_digits(task, net, sgd, R, seed, dtype=f64)
     labels = _labels()
-    images = torch.tensor(_digits()[0])
+    images = torch.tensor(_digits()[0], dtype=f64)
     tr, _ = split(labels, (3, 8), task.test_fraction, generator(seed, "eval"), R)
-    y = torch.where(labels == 3, 1.0, -1.0)[tr]
-    W0 = torch.randn((R, 8, task.dim), generator=generator(seed, "init")) / math.sqrt(task.dim)
-    W, a = W0.clone(), second_layer(8)
+    y = torch.where(labels == 3, 1.0, -1.0).to(f64)[tr]
+    W0 = torch.randn((R, 8, task.dim), generator=generator(seed, "init"), dtype=f64) / math.sqrt(task.dim)
+    W, a = W0.clone(), second_layer(8, f64)
     for x, _, yb in _batches(task, images[tr], y, sgd, R, generator(seed, "train"), 1 << 20, 1.0):
         W -= sgd.eta * closed_form_gradient(net.activation, W, x.contiguous(), yb, a)
     assert float(run.learned.abs().max()) > 1e-3  # it trained
