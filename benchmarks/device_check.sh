@@ -4,8 +4,10 @@
 # Run from the repository root: `bash benchmarks/device_check.sh`. Nothing is installed.
 # Stages are capped so that the whole run stays within 8 minutes; each stage's exit status is
 # printed at the end. Results go to $OUT (default ./device-check): results.json, index.html,
-# benchmark.json, t0-results.json and a log of every stage (8 files).
+# benchmark.json, t0-results.json and a log of every stage (8 files; 10 with CALIBRATE=1).
 # THOROUGH=1 also runs `pytest theorems --fc-profile thorough` (the <= 10 min goal) after the rest.
+# CALIBRATE=1 also runs the calibration study on the device (`python -m fc_check.calibrate --profile default`)
+# into the claim report, which then shows "How far to trust a verdict"; calibration.json goes to $OUT.
 set -u
 cd "$(dirname "$0")/.."
 export PYTHONPATH=. PYTHONUNBUFFERED=1
@@ -34,6 +36,10 @@ stage benchmark 140 python3 benchmarks/simulator.py --device cuda --general-iter
 stage t0_thorough 90 python3 -m pytest theorems/test_theorem_4_1.py::test_t0_scaling -q --fc-profile thorough --fc-device cuda --fc-report "$WORK/t0-report"
 if [ "${THOROUGH:-0}" = 1 ]; then
   stage theorems_thorough 600 python3 -m pytest theorems -q -n 4 --fc-profile thorough --fc-device cuda --fc-report "$WORK/thorough-report"
+fi
+if [ "${CALIBRATE:-0}" = 1 ]; then
+  stage calibrate 600 python3 -m fc_check.calibrate --profile default --device cuda --out "$REPORT" --from-report "$REPORT"
+  cp "$REPORT/calibration.json" "$OUT/calibration.json" 2>/dev/null
 fi
 cp "$REPORT/results.json" "$OUT/results.json" 2>/dev/null
 cp "$REPORT/index.html" "$OUT/index.html" 2>/dev/null

@@ -55,7 +55,7 @@ class ErrorBudget:
 
     def __post_init__(self) -> None:
         if not 0 < self.total < 1:
-            raise ValueError(f"the false-fail budget (--fc-alpha) must be in (0, 1), got {self.total}")
+            raise ValueError(f"the error budget (--fc-alpha) must be in (0, 1), got {self.total}")
         if self.slots < 1:
             raise ValueError(f"slots must be >= 1, got {self.slots}")
 

@@ -341,8 +341,21 @@ def render() -> str:
         said = bool(doc) and doc.rstrip(".") in c.mutant  # the catalogue's prose already says what the docstring says
         mutant = f"`{name}` ({doc.rstrip('.')}). " if name and doc and not said else f"`{name}`. " if name else ""
         out.append(f"- **Mutant it rejects:** {mutant}{c.mutant or ('' if mutant else 'none registered in `tests/test_mutants.py`.')}".rstrip())
+        out.append(f"- **Power measured along:** {_departure_line(c.module, _tests_of(mod, check) if (mod and check) else [])}")
         out.append(f"- **Departure from the paper:** {c.departure or 'none.'}")
     return "\n".join(out) + "\n"
+
+
+def _departure_line(module: str, tests: list[str]) -> str:
+    """The graded departure along which the calibration study measures the claim's power."""
+    from fc_check.departures import departure_of
+
+    for t in tests:
+        dep = departure_of(f"{module}::{t}")
+        if dep is not None:
+            when = " (studied under the `default` calibration profile: a costly family)" if dep.heavy else ""
+            return f"`{dep.name}`: {dep.strength}, strengths {', '.join(f'{v:g}' for v in dep.strengths)}{when}."
+    return "no graded departure declared (`fc_check/departures.py`); its mutant is the only model on which its failure is shown."
 
 
 def _map_lines(spec: MapSpec) -> list[str]:

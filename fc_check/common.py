@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from fc_check import stats
+from fc_check.levels import calibrated_tails
 from fc_check.regimes import TheoryRegime
 from fc_check.verdict import Finding, at_least, at_most, inside
 from fc_model import TheoryModel
@@ -63,19 +65,34 @@ def growth_since_onset(traj: Trajectory, key: str) -> np.ndarray:
     return h[-1] - h[idx, np.arange(h.shape[1])]
 
 
+def mean_interval(claim: str, statistic: str, x: np.ndarray, level: float, side: stats.Side) -> tuple[stats.Interval, float | None]:
+    """The t interval of the mean of ``x`` (one value per replicate) at ``level``, computed at the
+    calibrated per-tail levels where the calibration study found the plain t bound to miss more
+    often than its level (``fc_check.levels``), and the delivered level the study measured (None:
+    not calibrated)."""
+    tails, delivered = calibrated_tails(claim, statistic, len(x), level, side)
+    return stats.mean_interval_by_t(x, level, side, tails), delivered
+
+
+def _resolution(iv: stats.Interval, x: np.ndarray, side: stats.Side) -> float:
+    """The noncentral-t resolution at the level the bound was computed at (its calibrated tail, if any)."""
+    level = iv.alpha if iv.nominal is None else (min(t for t in iv.nominal if t > 0) * (2 if side == "two-sided" else 1))
+    return stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, side)
+
+
 def mean_at_least(claim: str, statistic: str, x: np.ndarray, threshold: float, level: float, note: str = "", strict: bool = False) -> Finding:
-    iv = stats.mean_interval_by_t(x, level, "lower")
-    return at_least(claim, statistic, iv, threshold, stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, "lower"), note, strict)
+    iv, delivered = mean_interval(claim, statistic, x, level, "lower")
+    return replace(at_least(claim, statistic, iv, threshold, _resolution(iv, x, "lower"), note, strict), delivered=delivered)
 
 
 def mean_at_most(claim: str, statistic: str, x: np.ndarray, threshold: float, level: float, note: str = "") -> Finding:
-    iv = stats.mean_interval_by_t(x, level, "upper")
-    return at_most(claim, statistic, iv, threshold, stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, "upper"), note)
+    iv, delivered = mean_interval(claim, statistic, x, level, "upper")
+    return replace(at_most(claim, statistic, iv, threshold, _resolution(iv, x, "upper"), note), delivered=delivered)
 
 
 def mean_inside(claim: str, statistic: str, x: np.ndarray, low: float, high: float, level: float, note: str = "") -> Finding:
-    iv = stats.mean_interval_by_t(x, level, "two-sided")
-    return inside(claim, statistic, iv, low, high, stats.min_margin_resolvable_by_t(len(x), float(np.std(x, ddof=1)), level, "two-sided"), note)
+    iv, delivered = mean_interval(claim, statistic, x, level, "two-sided")
+    return replace(inside(claim, statistic, iv, low, high, _resolution(iv, x, "two-sided"), note), delivered=delivered)
 
 
 def history(traj: Trajectory, key: str) -> np.ndarray:

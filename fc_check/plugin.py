@@ -2,7 +2,8 @@
 
 Options (each with an environment variable; the option wins): ``--fc-profile ci|default|thorough``
 (``FC_PROFILE``), ``--fc-device auto|cpu|cuda|cuda:N`` (``FC_DEVICE``), ``--fc-alpha`` (suite
-false-fail budget in (0, 1), default 1e-3; ``FC_ALPHA``), ``--fc-report DIR`` (default ``reports``;
+error budget in (0, 1), default 1e-3: the probability that any asserted interval misses its true value, which bounds
+the chance of any false PASS of an 'at least / at most / inside' claim and of any false FAIL of a 'contains' claim; ``FC_ALPHA``), ``--fc-report DIR`` (default ``reports``;
 ``FC_REPORT``). All are validated in ``pytest_configure``: a bad one is a ``pytest.UsageError``
 (exit code 4, one line) before any test is collected, and the report folder is created and
 test-written there. Under ``pytest -n N`` every worker appends its verdicts to
@@ -99,7 +100,7 @@ def resolve_options(profile_opt: str | None, alpha_opt: str | None, device_opt: 
     except ValueError:
         alpha = float("nan")
     if not 0 < alpha < 1:  # NaN fails too
-        raise pytest.UsageError(f"{src}: {raw!r} is not a false-fail budget; allowed: a number in (0, 1), e.g. {DEFAULT_ALPHA:g}")
+        raise pytest.UsageError(f"{src}: {raw!r} is not an error budget; allowed: a number in (0, 1), e.g. {DEFAULT_ALPHA:g}")
     device, src = _setting(device_opt, "--fc-device", DEVICE_ENV, environ, "auto")
     if device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", device):
         raise pytest.UsageError(f"{src}: {device!r} is not a device; allowed: auto, cpu, cuda, cuda:N")
@@ -123,7 +124,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("fc-verify", "feature-contamination claim checks")
     g.addoption("--fc-profile", default=None, help=f"ci | default | thorough (env {PROFILE_ENV}; default 'default')")
     g.addoption("--fc-device", default=None, help=f"auto | cpu | cuda | cuda:N (env {DEVICE_ENV}; default auto)")
-    g.addoption("--fc-alpha", default=None, help=f"suite-wide false-fail budget in (0, 1) (env {ALPHA_ENV}; default {DEFAULT_ALPHA})")
+    g.addoption("--fc-alpha", default=None, help=f"suite-wide error budget in (0, 1): the probability that any asserted interval misses its true value, bounding any false PASS "
+                f"of an at-least/at-most/inside claim and any false FAIL of a 'contains' claim (env {ALPHA_ENV}; default {DEFAULT_ALPHA})")
     g.addoption("--fc-report", default=None, help=f"report folder (env {REPORT_ENV}; default reports/)")
 
 

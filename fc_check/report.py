@@ -31,6 +31,7 @@ from jinja2 import Environment, select_autoescape
 from fc_check.catalogue import CLAIMS
 from fc_check.catalogue_doc import doc_link
 from fc_check.thresholds import format_threshold, infer_relation
+from fc_check.trust import trust_context
 
 VERDICT_DIR = ".verdicts"
 SESSION_FILE = "session.json"
@@ -116,7 +117,7 @@ def write_reports(report_dir: Path, session: dict[str, Any]) -> tuple[Path, Path
                "verdicts": [{k: v for k, v in r.items() if k != "kind"} for r in verdicts]}
     json_path, html_path = report_dir / "results.json", report_dir / "index.html"
     atomic_write(json_path, json.dumps(results, indent=1, default=str))
-    atomic_write(html_path, render_html(by_claim, session))
+    atomic_write(html_path, render_html(by_claim, session, trust_context(report_dir, by_claim)))
     return json_path, html_path
 
 
@@ -146,11 +147,22 @@ code{font-size:.85em;word-break:break-all}section{border-top:2px solid #ddd;marg
 .small{font-size:.8em;color:#555}
 </style></head><body>
 <h1>fc-verify: feature contamination claims</h1>
-<p class="small">Zhang et al., ICML 2024. Profile <b>{{ s.profile }}</b>, suite false-fail budget {{ s.alpha }}
+<p class="small">Zhang et al., ICML 2024. Profile <b>{{ s.profile }}</b>, suite error budget {{ s.alpha }}
 (per asserted interval {{ fmt(s.level) }}, Bonferroni over {{ s.slots }} slots), device {{ s.device }}, torch {{ s.torch }},
-{{ claims|length }} claims, {{ s.n_verdicts }} verdicts. A PASS means the interval clears the threshold: it is wrong with
-probability at most its level. The resolution is the distance from the threshold at which a true claim passes with
-probability 0.9.</p>
+{{ claims|length }} claims, {{ s.n_verdicts }} verdicts. A PASS means the interval clears the threshold. The level bounds one error,
+named beside it: for "at least", "at most" and "inside" claims a <b>false PASS</b> (were the claim false, its interval would clear
+the threshold with probability at most the level); for "contains" claims (an exponent, a rate) a <b>false FAIL</b> (the interval
+misses the true value with probability at most the level). The other error is limited by power: the resolution is the distance
+from the threshold at which a true claim passes with probability 0.9{% if trust.calibration %}, and <a href="#trust">How far to trust
+a verdict</a> gives each claim's measured fail rate on fresh seeds{% endif %}.
+{% if delivered.known %}Of the {{ delivered.total }} asserted intervals of this run, {{ delivered.known }} have a level the calibration study
+measured: their delivered levels add up to {{ fmt(delivered.sum_delivered) }} against {{ fmt(delivered.sum_nominal) }} stated
+({{ delivered.total - delivered.known }} not measured, counted at their stated level).{% endif %}</p>
+{% if trust.forest %}<h2 id="forest">How far each claim is from failing</h2>
+<p class="small">Each claim's weakest verdict: the distance of its interval's deciding bound (|) and of its estimate (o) from the
+threshold, in units of the verdict's resolution, on the claim's side (positive: clearing it; symmetric-log scale). A bound near 0
+is a claim the data barely support; one resolution (dashed) is where a true claim passes with probability 0.9.</p>
+<img alt="forest plot" style="max-width:900px" src="data:image/png;base64,{{ trust.forest }}">{% endif %}
 <h2 id="table">Claims at a glance</h2>
 <table><tr><th>claim</th><th>paper</th><th>verdict</th><th>weakest statistic</th><th>estimate</th><th>interval</th><th>threshold</th><th>regimes</th></tr>
 {% for cid, e in claims.items() %}<tr class="claim-row"><td><a href="#{{ cid }}">{{ cid }}</a></td><td>{{ e.paper_ref }}</td>
@@ -158,14 +170,40 @@ probability 0.9.</p>
 <td>[{{ fmt(e.weakest.ci_low) }}, {{ fmt(e.weakest.ci_high) }}]</td><td>{{ thr(e.weakest) }}</td><td>{{ e.rows|length }}</td></tr>
 {% endfor %}</table>
 {% if missing %}<p class="small">Not run in this session: {{ missing|join(", ") }}</p>{% endif %}
+{% if trust.calibration %}{% set c = trust.calibration %}<section id="trust"><h2>How far to trust a verdict</h2>
+<p class="small">The calibration study (<code>python -m fc_check.calibrate --profile {{ c.profile }}</code>), measured on commit <code>{{ c.commit }}</code>,
+profile <b>{{ c.profile }}</b>, device {{ c.device }}, {{ c.created }}, in {{ c.wall_s }} s. Each check was run on a pool of independent replicates at its
+pinned regime (and at the weakest regime a run found, where asked); batches of the check's replicate count were drawn from the pool with
+replacement, and each bound computed again: its miss rate is the share of draws whose bound excludes the pool's value, with a 95% Clopper-Pearson
+interval (⚠: above the level beyond Monte Carlo error). "After" is the t bound at the calibrated level the checks now use (in parentheses), measured
+on draws independent of those that chose it. Statistics that are not one number per replicate (fits) are measured on disjoint groups of the pool,
+each a fresh seed, at a relaxed level. The fresh-seed fail rate is the probability that the claim's check FAILs on a fresh seed at its own level
+(power, not the level, limits it); its union over the suite is at most {{ fmt(c.union.get('pinned', {}).get('rate')) }} at the pinned regimes
+(upper ends summed: {{ fmt(c.union.get('pinned', {}).get('upper')) }}){% if c.union.get('weakest', {}).get('rate') %} and {{ fmt(c.union.weakest.rate) }} at the weakest ones{% endif %}.
+"Detected at 0.9" is the strength of the claim family's graded departure at which its check FAILs with probability 0.9 (curves below).</p>
+<table><tr><th>claim</th><th>statistic</th><th>regime</th><th>method</th><th>bound</th><th>R</th><th>pool</th><th>skewness</th><th>excess kurtosis</th>
+<th>miss at 10%</th><th>1%</th><th>0.1%</th><th>1e-4</th><th>own level</th><th>after repair (10%, 1%, 0.1%, 1e-4, own)</th><th>fresh-seed fail</th><th>detected at 0.9</th><th>resolution</th></tr>
+{% for r in c.rows %}<tr><td>{{ r.claim }}</td><td>{{ r.statistic }}</td><td>{{ r.regime }}</td><td>{{ r.method }}</td><td>{{ r.bound }}</td><td>{{ r.n }}</td><td>{{ r.pool }}</td>
+<td>{{ fmt(r.skewness) }}</td><td>{{ fmt(r.kurtosis) }}</td>
+{% if r.before and r.before|select|list %}{% for b in r.before %}<td class="small">{{ b }}</td>{% endfor %}
+{% else %}<td colspan="5" class="small">{{ r.relaxed or r.note }}</td>{% endif %}
+<td class="small">{{ (r.after or [])|join("; ") }}</td><td>{{ r.fresh_fail }}</td><td class="small">{{ r.detected }}</td>
+<td>{{ r.resolution }}</td></tr>{% endfor %}</table>
+{% if c.not_calibrated %}<p class="small"><b>Not calibrated:</b> {% for n in c.not_calibrated %}{{ n.claim }}{% if n.statistic %}
+({{ n.statistic }}){% endif %}: {{ n.why }}{% if not loop.last %}; {% endif %}{% endfor %}.</p>{% endif %}
+{% for p in c.plots %}<figure><img alt="{{ p.title }}" src="data:image/png;base64,{{ p.png }}"><figcaption class="small">{{ p.title }}</figcaption></figure>{% endfor %}
+</section>{% endif %}
 {% for cid, e in claims.items() %}<section id="{{ cid }}"><h2>{{ cid }} <span class="{{ e.verdict }}">{{ e.verdict }}</span></h2>
 <p>{{ e.statement }}</p><p class="small">{{ e.paper_ref }}{% if e.module %} · checked in <code>{{ e.module }}</code>{% endif %} · catalogue entry <code>{{ e.catalogue }}</code></p>
 {% if e.threshold_why %}<p class="small"><b>Why this threshold:</b> {{ e.threshold_why }}</p>{% endif %}
 {% if e.departure %}<p class="small"><b>Departure from the paper:</b> {{ e.departure }}</p>{% endif %}
 <p class="small">Weakest regime found: {{ fmt(e.weakest.regime) }} (seed {{ e.weakest.seed }}, margin {{ fmt(e.weakest.margin) }})</p>
-<table><tr><th>verdict</th><th>statistic</th><th>estimate</th><th>interval</th><th>level</th><th>threshold</th><th>resolution</th><th>R</th><th>regime</th><th>seed</th><th>device</th><th>s</th><th>replay</th></tr>
+<table><tr><th>verdict</th><th>statistic</th><th>estimate</th><th>interval</th><th>level (error bounded)</th><th>threshold</th><th>resolution</th><th>R</th>
+<th>regime</th><th>seed</th><th>device</th><th>s</th><th>replay</th></tr>
 {% for r in e.rows %}<tr><td class="{{ r.verdict }}">{{ r.verdict }}</td><td>{{ r.statistic }}{% if r.note %}<br><span class="small">{{ r.note }}</span>{% endif %}</td>
-<td>{{ fmt(r.estimate) }}</td><td>[{{ fmt(r.ci_low) }}, {{ fmt(r.ci_high) }}] {{ r.method }}</td><td>{{ fmt(r.level) }}</td><td>{{ thr(r) }}</td>
+<td>{{ fmt(r.estimate) }}</td><td>[{{ fmt(r.ci_low) }}, {{ fmt(r.ci_high) }}] {{ r.method }}{% if r.nominal_levels %}<br>
+<span class="small">computed at per-tail levels {{ fmt(r.nominal_levels) }}</span>{% endif %}</td><td>{{ fmt(r.level) }}{% if r.level_bounds %}<br>
+<span class="small">{{ r.level_bounds }}{% if r.delivered_level is not none %}; delivered {{ fmt(r.delivered_level) }}{% endif %}</span>{% endif %}</td><td>{{ thr(r) }}</td>
 <td>{{ fmt(r.detectable_effect) }}</td><td>{{ r.replicates }}</td><td class="small">{{ fmt(r.regime) }}</td><td>{{ r.seed }}</td><td>{{ r.device }}</td>
 <td>{{ r.duration_s }}</td><td><code>{{ r.replay }}</code></td></tr>{% endfor %}</table>
 {% for t in e.tables %}<h3>{{ t.title }}</h3><table><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr>
@@ -176,14 +214,23 @@ probability 0.9.</p>
 """
 
 
-def render_html(by_claim: dict[str, Any], session: dict[str, Any]) -> str:
+def delivered_summary(by_claim: dict[str, Any]) -> dict[str, Any]:
+    """The run's asserted intervals, how many have a delivered level the calibration study measured,
+    and the sums of delivered and stated levels over those."""
+    rows = [r for e in by_claim.values() for r in e["rows"] if r.get("level")]
+    known = [r for r in rows if r.get("delivered_level") is not None]
+    return {"total": len(rows), "known": len(known), "sum_delivered": sum(max(r["delivered_level"], 0.0) for r in known), "sum_nominal": sum(r["level"] for r in known)}
+
+
+def render_html(by_claim: dict[str, Any], session: dict[str, Any], trust: dict[str, Any] | None = None) -> str:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.globals["fmt"] = _fmt
     env.globals["thr"] = threshold_text
     missing = [cid for cid in CLAIMS if cid not in by_claim]
     s = dict(session)
     s.setdefault("n_verdicts", sum(len(e["rows"]) for e in by_claim.values()))
-    return env.from_string(_TEMPLATE).render(claims=by_claim, s=s, missing=missing)
+    return env.from_string(_TEMPLATE).render(claims=by_claim, s=s, missing=missing, trust=trust or {"forest": None, "calibration": None},
+                                             delivered=delivered_summary(by_claim))
 
 
 def read_session(report_dir: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ its censored share. Threshold: the median of ``T0 eps`` lies within ``[0.5, 8]``
 1.6-2.6 over the suite's scaling grid; the window allows a factor 3-4 either way).
 Axes: ``k_bg / k_core in {1/4, 1/2, 3/4, 1, 3/2, 2}`` (``k_core = 8``) x
 ``eps in {0.02, 0.04, 0.08, 0.16, 0.32}``, set by ``eta = eps m / sqrt(d) = eps / 2`` at ``m = 64``,
-``d = 2^14``. 32 replicates per cell.
+``d = 2^14``. 32 replicates per cell under ``default`` (128 under ``ci``: with 32 a fresh grid seed failed the ci map).
 Declared region (``fc_check.maps.ONSET``): ReLU, ``eps <= 0.16``, ``sqrt(d) >= 8 k_core`` and
 ``k_bg < k_core`` (with more background than core coordinates the onset was seen to come about a
 hundred times later). Every inside cell must HOLD. Along ``eps`` the map tells a finite-size

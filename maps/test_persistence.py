@@ -47,7 +47,7 @@ def check_persistence_map(make_model: MakeModel, grid: Grid, *, level: float, de
         traj = simulate(make_model(regime), regime.sgd(), reps, grid.seed, device=device)
         ok = persists_from_onset(traj)
         never = float(never_met_onset(traj).mean())  # never met the criterion within the run
-        return stats.proportion_interval_by_clopper_pearson(int(ok.sum()), ok.size, level, "two-sided"), never
+        return stats.proportion_interval_of_outcomes(ok, level, "two-sided"), never
 
     cells = measure(SPEC, grid, cell)
     return outcome(SPEC, grid, cells, level, stats.min_margin_resolvable_by_clopper_pearson(grid.replicates, SPEC.threshold, level / 2, "lower"))

@@ -2,7 +2,7 @@
 
 ``NOMINAL`` is the level of the helper under test (a parameter being checked, not a check's
 level). Each assertion on a simulated frequency is itself an exact Clopper-Pearson interval at
-``TEST_LEVEL``, a share of the test suite's own false-fail budget.
+``TEST_LEVEL``, a share of the test suite's own error budget.
 """
 
 from __future__ import annotations

@@ -33,13 +33,13 @@ def _pytest(args: list[str], env: dict[str, str], cwd: Path = ROOT, workers: int
 
 BAD = [
     (["--fc-profile", "bogus"], {}, "--fc-profile: 'bogus' is not a profile; allowed: ci, default, thorough"),
-    (["--fc-alpha", "2"], {}, "--fc-alpha: '2' is not a false-fail budget; allowed: a number in (0, 1)"),
-    (["--fc-alpha", "nan"], {}, "--fc-alpha: 'nan' is not a false-fail budget"),
-    (["--fc-alpha", "x"], {}, "--fc-alpha: 'x' is not a false-fail budget"),
+    (["--fc-alpha", "2"], {}, "--fc-alpha: '2' is not an error budget; allowed: a number in (0, 1)"),
+    (["--fc-alpha", "nan"], {}, "--fc-alpha: 'nan' is not an error budget"),
+    (["--fc-alpha", "x"], {}, "--fc-alpha: 'x' is not an error budget"),
     (["--fc-report", "/proc/nope"], {}, "--fc-report: '/proc/nope' is not a writable folder"),
     (["--fc-device", "tpu"], {}, "--fc-device: 'tpu' is not a device; allowed: auto, cpu, cuda, cuda:N"),
     ([], {"FC_PROFILE": "x"}, "FC_PROFILE: 'x' is not a profile; allowed: ci, default, thorough"),
-    ([], {"FC_ALPHA": "0"}, "FC_ALPHA: '0' is not a false-fail budget"),
+    ([], {"FC_ALPHA": "0"}, "FC_ALPHA: '0' is not an error budget"),
     ([], {"FC_DEVICE": "gpu"}, "FC_DEVICE: 'gpu' is not a device"),
     ([], {"FC_REPORT": "/proc/nope"}, "FC_REPORT: '/proc/nope' is not a writable folder"),
 ]

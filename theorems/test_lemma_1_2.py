@@ -87,9 +87,9 @@ def check_hoeffding_exceedance(estimator: GradientFn, reg: GapRegime, *, level: 
     fm = reg.model().features
     j = fm.bg.start  # one (neuron, background feature) pair per batch: trials are independent
     pop_err = radius(reg.m, n_pop, level / 2 / reg.replicates)
-    exceed = int(sum((g[:, :, 0, j] > radius(reg.m, n, reg.delta) + pop_err).sum() for n, g in gap.items()).cpu())  # one read-back
-    trials = reg.replicates * reg.batches * len(reg.batch_sizes)
-    iv = stats.proportion_interval_by_clopper_pearson(exceed, trials, level / 2, "upper")
+    per_replicate = sum((g[:, :, 0, j] > radius(reg.m, n, reg.delta) + pop_err).sum(1) for n, g in gap.items()).cpu().numpy()  # one read-back
+    exceed, trials = int(per_replicate.sum()), reg.replicates * reg.batches * len(reg.batch_sizes)
+    iv = stats.proportion_interval_of_counts(per_replicate, reg.batches * len(reg.batch_sizes), level / 2, "upper")
     f = at_most("lemma-1.2/hoeffding-exceedance", f"frequency of gap > Hoeffding radius (delta = {reg.delta})", iv, reg.delta,
                 stats.min_margin_resolvable_by_clopper_pearson(trials, reg.delta, level / 2, "upper"),
                 note=f"{exceed} of {trials}; population from {n_pop} samples adds {pop_err * reg.m:.3g}/m to the radius")
@@ -111,7 +111,7 @@ def check_rate(estimator: GradientFn, reg: GapRegime, *, level: float, device: s
     ok = iv.contains(target) and half <= max_half_width
     f = Finding("lemma-1.2/rate", "slope of log RMS gap on log N", iv.estimate, iv.low, iv.high, level, {"contains": target, "max_half_width": max_half_width},
                 stats.min_margin_resolvable_by_normal(float(fit.se[0]), level, "two-sided", df=fit.df), iv.n, ok,
-                min(target - iv.low, iv.high - target, max_half_width - half), iv.method)
+                min(target - iv.low, iv.high - target, max_half_width - half), iv.method, relation="contains", sample=iv.sample)
 
     def draw(ax) -> None:  # noqa: ANN001
         ax.loglog(np.exp(x), np.exp(y) * reg.m, ".", alpha=0.4, label="m x RMS gap (replicates)")

@@ -64,7 +64,7 @@ def check_persistence(make_model: MakeModel, regime: TheoryRegime, *, level: flo
     traj = train(make_model, regime, device)
     ok = persists_from_onset(traj)
     never = int(never_met_onset(traj).sum())
-    iv = stats.proportion_interval_by_clopper_pearson(int(ok.sum()), ok.size, level, "lower")
+    iv = stats.proportion_interval_of_outcomes(ok, level, "lower")
     from fc_check.verdict import at_least
 
     f = at_least("theorem-4.1/persistence", "share of replicates meeting the criterion from T0 on", iv, p0,
@@ -146,7 +146,8 @@ def check_t0_scaling(make_model: MakeModel, grid: ScalingGrid, *, level: float, 
         ok = iv.contains(tgt) and half <= max_half_width
         margin = min(min(tgt - iv.low, iv.high - tgt), max_half_width - half)
         findings.append(Finding("theorem-4.1/t0-scaling", f"exponent of {name} in T0", iv.estimate, iv.low, iv.high, level, {"contains": tgt, "max_half_width": max_half_width},
-                                stats.min_margin_resolvable_by_normal(float(se), level, "two-sided", df=fit.df), iv.n, ok, margin, iv.method, note))
+                                stats.min_margin_resolvable_by_normal(float(se), level, "two-sided", df=fit.df), iv.n, ok, margin, iv.method, note,
+                                relation="contains", sample=iv.sample))
     eps = arr[:, 1] * np.sqrt(arr[:, 2]) / arr[:, 0]
 
     def draw(ax) -> None:  # noqa: ANN001

@@ -1,0 +1,109 @@
+"""``python -m fc_check.calibrate``: run the calibration study and write ``calibration.json``.
+
+    python -m fc_check.calibrate [--profile ci|default] [--claims ID ...] [--out DIR] [--from-report DIR]
+                                 [--device cpu|cuda|auto] [--write-levels]
+
+``--out`` is the report folder (default ``reports``): ``calibration.json`` goes there, and
+``index.html`` is rebuilt from the folder's verdicts when it has any, so that the report shows the
+study. ``--from-report DIR`` studies, beside each pinned regime, the weakest regime that the run in
+``DIR`` found (from its ``results.json``). ``--write-levels`` writes the calibrated levels the study
+chose into ``fc_check/calibrated_levels.json`` (the table the checks read; commit it with the study's
+figures). See ``fc_check.calibration`` for what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fc_check.budget import PROFILES
+from fc_check.calibration import STUDIES, run_study
+
+
+def weakest_regimes(report_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per claim, the regime of its verdict with the least margin in ``report_dir/results.json``."""
+    results = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    best: dict[str, tuple[float, dict[str, Any]]] = {}
+    for v in results.get("verdicts", []):
+        m = v.get("margin")
+        if m is None or not isinstance(v.get("regime"), dict):
+            continue
+        if v["claim"] not in best or m < best[v["claim"]][0]:
+            best[v["claim"]] = (m, v["regime"])
+    return {c: r for c, (_, r) in best.items()}
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, cwd=Path(__file__).resolve().parents[1])
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=10, cwd=Path(__file__).resolve().parents[1])
+        return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    from fc_check.levels import TABLE_PATH
+    from fc_model.model import resolve_device
+
+    ap = argparse.ArgumentParser(prog="python -m fc_check.calibrate", description="Measure what each verdict's stated level delivers, and what each check detects.")
+    ap.add_argument("--profile", choices=sorted(STUDIES), default="ci")
+    ap.add_argument("--claims", nargs="*", default=[], help="claim ids or prefixes (default: every claim)")
+    ap.add_argument("--out", type=Path, default=Path("reports"), help="report folder for calibration.json (default reports/)")
+    ap.add_argument("--from-report", type=Path, default=None, help="also study the weakest regime of each claim in DIR/results.json")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
+    args = ap.parse_args(argv)
+    if args.profile not in PROFILES:
+        ap.error(f"--profile: {args.profile!r} is not a profile")
+    try:
+        device = str(resolve_device(args.device))
+    except ValueError as exc:
+        ap.error(f"--device: {exc}")
+    weakest = None
+    if args.from_report is not None:
+        try:
+            weakest = weakest_regimes(args.from_report)
+        except (OSError, json.JSONDecodeError) as exc:
+            ap.error(f"--from-report: {args.from_report}/results.json cannot be read ({exc})")
+    from fc_check.catalogue import CLAIMS
+
+    unknown = [c for c in args.claims if not any(k == c or k.startswith(c) for k in CLAIMS)]
+    if unknown:
+        ap.error(f"--claims: no claim id starts with {', '.join(map(repr, unknown))}")
+    if device == "cpu":
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+    result = run_study(args.profile, claims=tuple(args.claims), device=device, weakest=weakest, log=lambda s: print(s, flush=True))
+    result.update(commit=commit(), created=datetime.now(UTC).isoformat(timespec="seconds"), device=device, torch=torch.__version__,
+                  claims_requested=list(args.claims), from_report=str(args.from_report) if args.from_report else None)
+    args.out.mkdir(parents=True, exist_ok=True)
+    from fc_check.report import VERDICT_DIR, atomic_write, build
+
+    path = args.out / "calibration.json"
+    atomic_write(path, json.dumps(result, indent=1, default=str))
+    if args.write_levels:
+        table = {"provenance": {"profile": args.profile, "commit": result["commit"], "created": result["created"], "device": device},
+                 "entries": {}}
+        if TABLE_PATH.exists():
+            table = json.loads(TABLE_PATH.read_text(encoding="utf-8"))
+            table.setdefault("entries", {})
+            table.setdefault("provenance", {})
+        table["provenance"][args.profile] = {"commit": result["commit"], "created": result["created"], "device": device}
+        table["entries"].update(result["levels_table"])
+        atomic_write(TABLE_PATH, json.dumps(table, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {len(result['levels_table'])} calibrated entries into {TABLE_PATH}")
+    if (args.out / VERDICT_DIR).is_dir():
+        build(args.out)
+    print(f"calibration study ({args.profile}): {len(result['statistics'])} statistics, {result['wall_s']} s: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

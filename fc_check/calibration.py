@@ -1,0 +1,881 @@
+"""The calibration study: what each verdict's stated level delivers, and what each check detects.
+
+A verdict's level is a promise about the interval method under it: "a PASS on a false claim happens
+with probability at most the level" (for 'contains' claims: "a FAIL of a true claim"). This module
+measures that promise instead of assuming it, with the suite's own checks:
+
+* **Pools.** Every claim test with a pinned ``@example`` (and every map test) is run once with a
+  recorder in place of the ``fc`` fixture, which yields the check, its model and its pinned regime.
+  The check is then run on a pool of ``P`` independent replicates (batches of fresh master seeds,
+  far from the suite's own) and every finding's per-replicate sample is kept
+  (``fc_check.stats.Sample``). Checks at one regime share their training runs (the simulators are
+  memoised), so statistics of one model and regime share one pool.
+* **Miss rates.** The pool's value of each statistic (its mean, share, median or fitted exponent)
+  is the reference, with its own standard error. Batches of the check's replicate count are drawn
+  from the pool with replacement (the pool's law is then the truth) and each bound is computed
+  again: the miss rate is the share of draws whose bound excludes the reference, with a
+  Clopper-Pearson interval, at levels 10%, 1%, 0.1%, 1e-4 and the check's own per-interval level
+  (with ten times more draws for the most skewed statistics), for the plain t bound, Hall's (1992)
+  skew-corrected t, and the t bound at a calibrated level (Loh 1987: the largest level whose
+  measured miss rate is at most the stated one, chosen on one set of draws and measured on an
+  independent one). The tail figure is also estimated from the first half of the pool, so that a
+  figure that moves between ``P/2`` and ``P`` shows as such. Statistics that are not one number per
+  replicate (clustered fits and trends, pooled counts) are computed on disjoint groups of the pool,
+  each group standing for a fresh seed, at a relaxed level.
+* **Fresh-seed fail rates.** The same draws give, for each claim, the probability that its check
+  FAILs on a fresh seed at its own level (any of its findings failing): limited by power, not by
+  the level. The suite's union is bounded by the sum over claims.
+* **Power.** Each claim family has a graded departure (``DEPARTURES``, named in the catalogue): the
+  same check on a model moved away from the paper's by a strength ``s``. P(the check FAILs) is
+  measured against ``s`` from draws on a pool per strength, and the strength at which it reaches
+  0.9 is placed beside the resolution the verdicts record (the noncentral-t figure), with the
+  margin the pool measures there.
+
+``python -m fc_check.calibrate`` runs the study and writes ``calibration.json``; the report shows
+it in "How far to trust a verdict" whenever that file is in the report folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from fc_check import stats
+from fc_check.stats import Sample
+from fc_check.verdict import Finding, Outcome
+
+LEVELS = (0.1, 0.01, 0.001, 1e-4)
+CP_LEVEL = 0.05  # two-sided level of the Clopper-Pearson interval on each measured rate (a description, not an assertion)
+SEED0 = 1_000_000_007  # pool seeds start here: far from the suite's own (0 pinned, Hypothesis draws below 2^31 are possible but
+# the pools step by one from here, so a collision needs a generated example to land on one of a few hundred values)
+
+
+@dataclass(frozen=True)
+class StudyProfile:
+    """How large the study is under one suite profile.
+
+    ``pool_factor``: per-replicate pools hold ``pool_factor x R`` replicates (``R`` the check's own
+    count); ``heavy_pool_factor`` for the costly families (``HEAVY_MODULES``), whose pools are kept
+    smaller for cost and say so. ``groups``: disjoint groups of ``R`` replicates (fresh seeds) for
+    the statistics that are not one number per replicate (``heavy_groups`` likewise). ``draws``:
+    resampled batches per pool for miss and fail rates; ``tail_draws`` for the ``tail_statistics``
+    most skewed statistics, at the check's own level. ``batch``: replicates per simulator call.
+    ``pool_seconds``: a check whose first batch shows that its full pool would take longer gets the
+    pool those seconds buy (never under ``4 R``), and its record says so."""
+
+    name: str
+    pool_factor: int
+    heavy_pool_factor: int
+    groups: int
+    heavy_groups: int
+    draws: int
+    tail_draws: int
+    tail_statistics: int = 3
+    batch: int = 512
+    power_pool: int = 256
+    power_draws: int = 2000
+    pool_seconds: float = math.inf  # a pool is cut to what this many seconds of simulation buy (from a first batch's timing)
+    power_departures: tuple[str, ...] | None = None  # the departures studied (None: all)
+
+
+STUDIES = {
+    "ci": StudyProfile("ci", pool_factor=64, heavy_pool_factor=4, groups=200, heavy_groups=0, draws=1_000_000, tail_draws=10_000_000, power_pool=128,
+                       pool_seconds=25.0, power_departures=("leaky-from-relu", "leaky-from-identity", "label-noise", "zero-mean-shift")),
+    "default": StudyProfile("default", pool_factor=64, heavy_pool_factor=8, groups=200, heavy_groups=50, draws=2_000_000, tail_draws=10_000_000,
+                            pool_seconds=900.0),
+}
+
+# Families whose runs cost seconds per replicate (the general setting, distillation, digits,
+# deep networks): smaller pools, and no fresh-seed groups under ci.
+HEAVY_MODULES = ("properties/test_figure_3d", "properties/test_distillation", "properties/test_digits", "properties/test_figure_6", "properties/test_deep",
+                 "theorems/test_theorem_4_1.py::test_t0_scaling")
+
+
+# --- discovery: the checks behind the tests -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckCall:
+    """One ``fc.check(fn, *args, **kwargs)`` call of a claim test at its pinned example."""
+
+    test: str
+    module: str
+    fn: Callable[..., Outcome]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def regime_position(self) -> int:
+        """The argument that sets replicates and seed (a frozen dataclass with both fields)."""
+        for i, a in enumerate(self.args):
+            if is_dataclass(a) and not isinstance(a, type) and hasattr(a, "replicates") and hasattr(a, "seed"):
+                return i
+        raise ValueError(f"{self.test}: no argument with replicates and seed fields")
+
+    @property
+    def regime(self) -> Any:
+        return self.args[self.regime_position]
+
+    @property
+    def heavy(self) -> bool:
+        return self.test.startswith(HEAVY_MODULES)
+
+    def with_regime(self, regime: Any) -> CheckCall:
+        args = list(self.args)
+        args[self.regime_position] = regime
+        return replace(self, args=tuple(args))
+
+    def run(self, replicates: int, seed: int, level: float, device: str) -> Outcome:
+        regime = replace(self.regime, replicates=replicates, seed=seed)
+        return self.fn(*self.with_regime(regime).args, level=level, device=device, **self.kwargs)
+
+
+class _Recorder:
+    """Stands in for the ``fc`` fixture: records the check a test would run instead of running it."""
+
+    def __init__(self, level: float, device: str, profile: Any) -> None:
+        self.calls: list[tuple[Callable[..., Outcome], tuple[Any, ...], dict[str, Any]]] = []
+        self.level, self.device, self.profile = level, device, profile
+
+    def check(self, fn: Callable[..., Outcome], *args: Any, **kwargs: Any) -> None:
+        self.calls.append((fn, args, kwargs))
+
+
+def _parametrizations(fn: Any) -> list[dict[str, Any]]:
+    combos: list[dict[str, Any]] = [{}]
+    for mark in getattr(fn, "pytestmark", []):
+        if mark.name != "parametrize":
+            continue
+        names = [n.strip() for n in mark.args[0].split(",")] if isinstance(mark.args[0], str) else list(mark.args[0])
+        values = [v if len(names) > 1 else (v,) for v in mark.args[1]]
+        combos = [{**c, **dict(zip(names, v, strict=True))} for c in combos for v in values]
+    return combos
+
+
+def discover(profile: str, modules: list[str] | None = None) -> list[CheckCall]:
+    """The check calls of every claim test at its pinned example under ``profile`` (the modules read
+    the profile when imported, so they are reloaded under it). ``modules`` restricts the search."""
+    from fc_check.budget import PROFILES, ErrorBudget
+    from fc_check.catalogue import CLAIMS
+    from fc_check.hypo import PROFILE_ENV
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:  # the claim modules live beside the package (theorems/, properties/, maps/)
+        sys.path.insert(0, root)
+    saved = os.environ.get(PROFILE_ENV)
+    os.environ[PROFILE_ENV] = profile
+    level = ErrorBudget.for_profile(1e-3, PROFILES[profile]).per_assertion
+    paths = list(dict.fromkeys(c.module for c in CLAIMS.values() if c.module))
+    if modules is not None:
+        paths = [p for p in paths if p in modules]
+    calls: list[CheckCall] = []
+    try:
+        for path in paths:
+            name = path.removesuffix(".py").replace("/", ".")
+            mod = importlib.reload(importlib.import_module(name))
+            for attr, fn in sorted(vars(mod).items()):
+                if not attr.startswith("test_") or not callable(fn) or getattr(fn, "__module__", "") != name:
+                    continue
+                inner = getattr(getattr(fn, "hypothesis", None), "inner_test", fn)
+                examples = getattr(fn, "hypothesis_explicit_examples", None)
+                params = list(inspect.signature(inner).parameters)
+                if examples:
+                    kwargs_list = [ex.kwargs for ex in examples]
+                elif params == ["fc"] or (set(params) - {"fc"} <= {p for c in _parametrizations(fn) for p in c}):
+                    kwargs_list = [{}]
+                else:
+                    continue
+                for combo in _parametrizations(fn):
+                    for kw in kwargs_list:
+                        rec = _Recorder(level, "cpu", PROFILES[profile])
+                        inner(fc=rec, **combo, **kw)
+                        test = f"{path}::{attr}" + (f"[{'-'.join(str(v) for v in combo.values())}]" if combo else "")
+                        calls += [CheckCall(test, path, f, a, k) for f, a, k in rec.calls]
+    finally:
+        if saved is None:
+            os.environ.pop(PROFILE_ENV, None)
+        else:
+            os.environ[PROFILE_ENV] = saved
+    return calls
+
+
+# --- pools ---------------------------------------------------------------------------------------
+
+
+def _concat(samples: list[Sample]) -> Sample:
+    """Samples of successive pool batches joined (clustered fits: the batches' clusters kept apart)."""
+    first = samples[0]
+    if first.kind != "clustered":
+        return Sample(first.kind, np.concatenate([s.values for s in samples]), first.trials, options=first.options)
+    ys, Xs, gs, offset = [], [], [], 0
+    for s in samples:
+        _, g = np.unique(s.groups, return_inverse=True)
+        ys.append(s.y)
+        Xs.append(s.X)
+        gs.append(g + offset)
+        offset += int(g.max()) + 1
+    return Sample("clustered", None, 0, np.concatenate(ys), np.concatenate(Xs), np.concatenate(gs), first.options)
+
+
+@dataclass
+class Pool:
+    """A check run on many independent replicates: its findings' samples, in the same replicate
+    order for every finding with one value per replicate."""
+
+    call: CheckCall
+    replicates: int  # replicates of the regime the pool ran (``P``)
+    findings: list[Finding]  # the first batch's findings (statistic names, thresholds, relations)
+    samples: dict[tuple[str, str, int], Sample]  # (claim, statistic, position) -> sample
+    seconds: float
+    regime: Any = None
+    note: str = ""
+
+
+def run_pool(call: CheckCall, replicates: int, batch: int, level: float, device: str, seed0: int = SEED0, seconds: float = math.inf,
+             at_least: int = 0) -> Pool:
+    """``call``'s check on ``replicates`` independent replicates, in batches of fresh seeds; it stops
+    early, once it has ``at_least`` replicates, when ``seconds`` have passed."""
+    start = time.perf_counter()
+    parts: dict[tuple[str, str, int], list[Sample]] = {}
+    first: list[Finding] = []
+    done, i = 0, 0
+    while done < replicates and not (done >= at_least and time.perf_counter() - start > seconds):
+        b = min(batch, replicates - done)
+        out = call.run(b, seed0 + i, level, device)
+        found = out.parts or out.findings  # a map's cells, one by one
+        if not first:
+            first = list(found)
+        for pos, f in enumerate(found):
+            if f.sample is not None:
+                parts.setdefault((f.claim, f.statistic, pos), []).append(f.sample)
+        done += b
+        i += 1
+    samples = {k: _concat(v) for k, v in parts.items() if len(v) == i}
+    return Pool(call, done, first, samples, time.perf_counter() - start, call.regime)
+
+
+# --- vectorised miss rates of the t family -------------------------------------------------------
+
+
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: mean, sd (ddof 1) and the sample skewness (biased, as Hall's correction uses it)."""
+    m = x.mean(1)
+    c = x - m[:, None]
+    m2 = (c**2).mean(1)
+    s = np.sqrt(m2 * x.shape[1] / (x.shape[1] - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(m2 > 0, (c**3).mean(1) / m2**1.5, 0.0)
+    return m, s, g
+
+
+def _studentised(m: np.ndarray, s: np.ndarray, n: int, ref: float) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = math.sqrt(n) * (m - ref) / s
+    return np.where(s > 0, t, np.where(m > ref, np.inf, np.where(m < ref, -np.inf, 0.0)))
+
+
+def hall_transform(t: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
+    """Hall's (1992) monotone cubic transformation of the studentised mean, removing the first-order
+    effect of skewness: ``t + a t^2 + a^2 t^3 / 3 + g / (6 sqrt n)`` with ``a = g / (3 sqrt n)``."""
+    a = g / (3 * math.sqrt(n))
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = t + a * t**2 + a**2 * t**3 / 3 + g / (6 * math.sqrt(n))
+    return np.where(np.isfinite(t), out, t)
+
+
+def tail_pvalues(x: np.ndarray, ref: float, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``x`` (draws x replicates): the smallest level at which the lower bound, and at which
+    the upper bound, of the ``method`` interval ('t' or 'hall') excludes ``ref``. A bound at level
+    ``a`` misses exactly when its p-value is below ``a``, so one pass gives the miss rate at every level."""
+    n = x.shape[1]
+    m, s, g = _moments(x)
+    t = _studentised(m, s, n, ref)
+    if method == "hall":
+        t = hall_transform(t, g, n)
+    return sps.t.sf(t, n - 1), sps.t.cdf(t, n - 1)
+
+
+def _draw_indices(rng: np.random.Generator, units: int, n: int, draws: int, chunk: int = 1 << 16) -> Iterator[np.ndarray]:
+    done = 0
+    while done < draws:
+        k = min(chunk, draws - done)
+        yield rng.integers(0, units, size=(k, n))
+        done += k
+
+
+def rate(misses: int, draws: int, level: float | None = None) -> dict[str, Any]:
+    """A measured miss (or fail) rate with its Clopper-Pearson interval."""
+    iv = stats.proportion_interval_by_clopper_pearson(int(misses), int(draws), CP_LEVEL)
+    out: dict[str, Any] = {"misses": int(misses), "draws": int(draws), "rate": misses / draws, "ci": [iv.low, iv.high]}
+    if level is not None:
+        out["level"] = level
+        out["ratio"] = (misses / draws) / level
+        out["exceeds"] = bool(iv.low > level)  # beyond Monte Carlo error
+    return out
+
+
+def _side_of(f: Finding) -> str:
+    rel = f.relation
+    return {">=": "lower", ">": "lower", "<=": "upper"}.get(rel, "two-sided")
+
+
+def _tails_used(side: str) -> tuple[str, ...]:
+    return ("lower", "upper") if side == "two-sided" else (side,)
+
+
+def calibrated_level(p: np.ndarray, target: float) -> float:
+    """The largest level ``a <= target`` at which the share of draws with p-value below ``a`` is at
+    most ``target`` less two Monte Carlo standard errors (so that it holds on fresh draws too)."""
+    k = target * p.size
+    allowed = max(0.0, k - 2.0 * math.sqrt(k))
+    q = np.sort(p)
+    idx = int(math.floor(allowed))
+    if idx >= q.size:
+        return target
+    return float(min(target, q[idx]))
+
+
+# --- one statistic ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a statistic is studied at: the check's replicate count and own level, the bound's side."""
+
+    n: int
+    level: float
+    side: str  # lower | upper | two-sided (the bound(s) the check uses)
+    threshold: Any
+    relation: str
+    calibrated: tuple[float, float] | None  # the tails the check used (its current table entry)
+
+
+def _bounds_t(x: np.ndarray, tails: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    n = x.shape[1]
+    m, s, _ = _moments(x)
+    se = s / math.sqrt(n)
+    lo = m - sps.t.ppf(1 - tails[0], n - 1) * se if tails[0] > 0 else np.full(m.shape, -np.inf)
+    hi = m + sps.t.ppf(1 - tails[1], n - 1) * se if tails[1] > 0 else np.full(m.shape, np.inf)
+    return lo, hi
+
+
+def _passes(lo: np.ndarray, hi: np.ndarray, threshold: Any, relation: str) -> np.ndarray:
+    if relation == ">=":
+        return lo >= threshold
+    if relation == ">":
+        return lo > threshold
+    if relation == "<=":
+        return hi <= threshold
+    if relation == "in":
+        return (lo >= threshold[0]) & (hi <= threshold[1])
+    raise ValueError(f"no vectorised decision for relation {relation!r}")
+
+
+def _cp_table(n: int, alpha: float, side: str) -> tuple[np.ndarray, np.ndarray]:
+    lows, highs = zip(*((iv.low, iv.high) for iv in (stats.proportion_interval_by_clopper_pearson(k, n, alpha, side) for k in range(n + 1))), strict=True)  # type: ignore[arg-type]
+    return np.array(lows), np.array(highs)
+
+
+def _order_bounds(x: np.ndarray, alpha: float, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """The order-statistic interval of the median, per row (as ``stats.median_interval_by_order_statistics``)."""
+    n = x.shape[1]
+    probe = stats.median_interval_by_order_statistics(np.arange(n, dtype=float), alpha, side)  # positions of the bounds
+    srt = np.sort(x, 1)
+    lo = srt[:, int(probe.low)] if math.isfinite(probe.low) else np.full(len(x), -np.inf)
+    hi = srt[:, int(probe.high)] if math.isfinite(probe.high) else np.full(len(x), np.inf)
+    return lo, hi
+
+
+def study_statistic(sample: Sample, f: Finding, tgt: Target, rng: np.random.Generator, draws: int, calibrate_levels: tuple[float, ...]) -> dict[str, Any]:
+    """Miss rates of every candidate method for one statistic's pool, and (t family) its calibrated levels.
+
+    Returns a JSON-ready record: the reference and its error, the pool's skewness and excess kurtosis,
+    ``miss[method][tail]`` at ``LEVELS`` and the own level, the calibrated levels with their delivered
+    rates on independent draws, and the tail figure from the first half of the pool."""
+    values = np.asarray(sample.values, dtype=np.float64)
+    method = f.method.split(" ")[0]
+    out: dict[str, Any] = {"claim": f.claim, "statistic": f.statistic, "method": f.method, "side": tgt.side, "n": tgt.n, "level": tgt.level,
+                           "pool": int(values.size), "threshold": f.threshold, "relation": tgt.relation, "kind": sample.kind}
+    finite = values[np.isfinite(values)]
+    if method in ("t", "paired-t"):
+        ref = float(values.mean())
+        out.update(reference=ref, reference_se=float(values.std(ddof=1) / math.sqrt(values.size)),
+                   skewness=float(sps.skew(values)), excess_kurtosis=float(sps.kurtosis(values)), sd=float(values.std(ddof=1)))
+        levels = sorted(set(LEVELS) | {tgt.level})
+        p = {m: {"lower": [], "upper": []} for m in ("t", "hall")}
+        for idx in _draw_indices(rng, values.size, tgt.n, draws):
+            x = values[idx]
+            for m in p:
+                lo, up = tail_pvalues(x, ref, m)
+                p[m]["lower"].append(lo.astype(np.float64))
+                p[m]["upper"].append(up.astype(np.float64))
+        pv = {m: {k: np.concatenate(v) for k, v in d.items()} for m, d in p.items()}
+        out["miss"] = {m: {tail: [rate(int((pv[m][tail] < a).sum()), draws, a) for a in levels] for tail in ("lower", "upper")} for m in pv}
+        out["miss_two_sided"] = {m: [rate(int(((pv[m]["lower"] < a / 2) | (pv[m]["upper"] < a / 2)).sum()), draws, a) for a in levels] for m in pv}
+        # calibrated t levels: chosen on these draws, measured on independent ones
+        chosen = {tail: {a: calibrated_level(pv["t"][tail], a) for a in calibrate_levels} for tail in _tails_used(tgt.side)}
+        check = {"lower": [], "upper": []}
+        for idx in _draw_indices(rng, values.size, tgt.n, draws):
+            lo, up = tail_pvalues(values[idx], ref, "t")
+            check["lower"].append(lo)
+            check["upper"].append(up)
+        fresh = {k: np.concatenate(v) for k, v in check.items()}
+        out["calibrated"] = {tail: [{"target": a, "nominal": chosen[tail][a], **rate(int((fresh[tail] < chosen[tail][a]).sum()), draws, a)}
+                                    for a in calibrate_levels] for tail in chosen}
+        half = values[: values.size // 2]
+        hp = []
+        for idx in _draw_indices(rng, half.size, tgt.n, draws):
+            lo, up = tail_pvalues(half[idx], float(half.mean()), "t")
+            hp.append(lo if tgt.side == "lower" else up if tgt.side == "upper" else np.minimum(lo, up) * 2)
+        hpv = np.concatenate(hp)
+        out["half_pool"] = [rate(int((hpv < a).sum()), draws, a) for a in levels]
+    elif method == "clopper-pearson" and sample.kind == "values":
+        ref = float(values.mean())
+        out.update(reference=ref, reference_se=math.sqrt(ref * (1 - ref) / values.size))
+        miss = {}
+        for a in sorted(set(LEVELS) | {tgt.level}):
+            lows, highs = _cp_table(tgt.n, a, tgt.side)
+            count = 0
+            for idx in _draw_indices(rng, values.size, tgt.n, draws):
+                k = values[idx].sum(1).astype(np.int64)
+                count += int(((lows[k] > ref) | (highs[k] < ref)).sum())
+            miss[a] = rate(count, draws, a)
+        out["miss"] = {"clopper-pearson": {tgt.side: list(miss.values())}}
+    elif method == "clopper-pearson" and sample.kind == "counts":
+        trials = sample.trials
+        ref = float(values.sum() / (values.size * trials))
+        out.update(reference=ref, reference_se=math.sqrt(ref * (1 - ref) / (values.size * trials)))
+        miss = {}
+        for a in sorted(set(LEVELS) | {tgt.level}):
+            count, done = 0, 0
+            for idx in _draw_indices(rng, values.size, tgt.n, min(draws, 20_000)):
+                for k in values[idx].sum(1).astype(np.int64):
+                    iv = stats.proportion_interval_by_clopper_pearson(int(k), tgt.n * trials, a, tgt.side)  # type: ignore[arg-type]
+                    count += int(iv.low > ref or iv.high < ref)
+                done += len(idx)
+            miss[a] = rate(count, done, a)
+        out["miss"] = {"clopper-pearson": {tgt.side: list(miss.values())}}
+    elif method == "order-statistics":
+        ref = float(np.median(values))
+        out.update(reference=ref, censored_share=float(np.isinf(values).mean()), finite=int(finite.size))
+        miss = {}
+        for a in sorted(set(LEVELS) | {tgt.level}):
+            count = 0
+            for idx in _draw_indices(rng, values.size, tgt.n, draws):
+                lo, hi = _order_bounds(values[idx], a, tgt.side)
+                count += int(((lo > ref) | (hi < ref)).sum())
+            miss[a] = rate(count, draws, a)
+        out["miss"] = {"order-statistics": {tgt.side: list(miss.values())}}
+    else:
+        out["not_studied"] = f"no resampling rule for {f.method!r} with one value per replicate"
+    return out
+
+
+def fail_rate_of_call(pool: Pool, targets: dict[tuple[str, str, int], Target], new_tails: dict[tuple[str, str, int], tuple[float, float]],
+                      rng: np.random.Generator, draws: int) -> dict[str, Any]:
+    """P(the check FAILs on a fresh seed) at its own level, from ``draws`` draws of ``R`` replicates
+    of the pool: jointly over the findings with one value per replicate of the same length (the same
+    replicates in a draw; findings of other lengths are added by the union bound). Findings that are
+    not one number per replicate (fits) are measured on disjoint groups by ``group_study``."""
+    by_units: dict[int, list[tuple[str, str, int]]] = {}
+    for k, s in pool.samples.items():
+        if s.kind == "values" and k in targets:
+            by_units.setdefault(int(np.asarray(s.values).size), []).append(k)
+    per_finding: dict[str, int] = {}
+    fails = 0
+    for units, group in by_units.items():
+        n = targets[group[0]].n
+        for idx in _draw_indices(rng, units, n, draws):
+            chunk = np.zeros(len(idx), dtype=bool)
+            for k in group:
+                tgt = targets[k]
+                x = np.asarray(pool.samples[k].values)[idx]
+                method = pool.findings[k[2]].method.split(" ")[0]
+                if method in ("t", "paired-t"):
+                    share = tgt.level / 2 if tgt.side == "two-sided" else tgt.level
+                    tails = new_tails.get(k) or tgt.calibrated or (share, share)
+                    tails = (tails[0] if tgt.side != "upper" else 0.0, tails[1] if tgt.side != "lower" else 0.0)
+                    lo, hi = _bounds_t(x, tails)
+                elif method == "clopper-pearson":
+                    lows, highs = _cp_table(n, tgt.level, tgt.side)
+                    c = x.sum(1).astype(np.int64)
+                    lo, hi = lows[c], highs[c]
+                elif method == "order-statistics":
+                    lo, hi = _order_bounds(x, tgt.level, tgt.side)
+                else:
+                    continue
+                fail = ~_passes(lo, hi, tgt.threshold, tgt.relation)
+                name = f"{k[0]} | {k[1]}"
+                per_finding[name] = per_finding.get(name, 0) + int(fail.sum())
+                chunk |= fail
+            fails += int(chunk.sum())
+    if not by_units:
+        return {}
+    return {"any": rate(min(fails, draws), draws), "union_of_groups": len(by_units) > 1, "findings": {k: rate(v, draws) for k, v in per_finding.items()}}
+
+
+def _interval_of(f: Finding) -> stats.Interval:
+    side = {">=": "lower", ">": "lower", "<=": "upper"}.get(f.relation, "two-sided")
+    return stats.Interval(f.estimate, f.ci_low, f.ci_high, f.level, f.method, f.replicates, side, f.nominal, f.sample)
+
+
+def _decides(iv: stats.Interval, f: Finding) -> bool:
+    """Whether the interval passes the finding's claim (its threshold and relation)."""
+    thr, rel = f.threshold, f.relation
+    if rel == "contains":
+        half = (iv.high - iv.low) / 2
+        return bool(iv.contains(thr["contains"]) and half <= thr.get("max_half_width", math.inf))
+    if rel == "in":
+        return iv.inside(*thr)
+    if rel == ">":
+        return bool(iv.low > thr)
+    if rel == ">=":
+        return iv.clears_lower(thr)
+    if rel == "<=":
+        return iv.clears_upper(thr)
+    raise ValueError(f"unknown relation {rel!r}")
+
+
+def group_study(sample: Sample, f: Finding, tgt: Target, relaxed: float, groups: int) -> dict[str, Any]:
+    """A statistic that is not one number per replicate (a clustered fit or trend): the check's
+    method on ``groups`` disjoint groups of ``n`` replicates of the pool (each a fresh seed), at the
+    relaxed level ``relaxed`` (miss rate against the whole pool's estimate) and at the check's own
+    level (how often the check FAILs)."""
+    iv = _interval_of(f)
+    units = sample.replicates
+    g = min(groups, units // tgt.n)
+    out: dict[str, Any] = {"claim": f.claim, "statistic": f.statistic, "method": f.method, "side": tgt.side, "n": tgt.n, "level": tgt.level,
+                           "pool": units, "groups": g, "threshold": f.threshold, "relation": tgt.relation, "kind": sample.kind}
+    if g < 2:
+        out["not_studied"] = f"pool of {units} replicates holds fewer than two groups of {tgt.n}"
+        return out
+    whole = stats.interval_again(replace(iv, sample=sample), np.arange(units), relaxed)
+    pick = 0 if len(whole) == 1 else int(np.argmin([abs(w.estimate - f.estimate) for w in stats.interval_again(iv, np.arange(iv.sample.replicates), relaxed)]))  # type: ignore[union-attr]
+    ref = whole[pick].estimate
+    out.update(reference=ref, reference_se=(whole[pick].high - whole[pick].low) / (2 * sps.norm.ppf(1 - relaxed / 2)))
+    miss = fail = 0
+    estimates, failed = [], []
+    for i in range(g):
+        sel = np.arange(i * tgt.n, (i + 1) * tgt.n)
+        relaxed_iv = stats.interval_again(replace(iv, sample=sample), sel, relaxed)[pick]
+        own = stats.interval_again(replace(iv, sample=sample), sel, tgt.level)[pick]
+        estimates.append(relaxed_iv.estimate)
+        miss += not relaxed_iv.contains(ref) if tgt.side == "two-sided" else (relaxed_iv.low > ref if tgt.side == "lower" else relaxed_iv.high < ref)
+        failed.append(not _decides(own, f))
+        fail += failed[-1]
+    out["miss_relaxed"] = rate(miss, g, relaxed)
+    out["fail_own_level"] = rate(fail, g)
+    out["failed_groups"] = failed
+    out["spread"] = float(np.std(estimates, ddof=1))
+    return out
+
+
+# --- the study -------------------------------------------------------------------------------------
+
+# Replicates per simulator call where a check's memory grows fast with them (the default is the
+# study profile's ``batch``): Lemma 1.1 holds 100 000 samples per replicate, Lemma 1.2 a 51 200-sample
+# population and 100 batches per size per replicate, in float64.
+POOL_BATCH = {"theorems/test_lemma_1_1.py": 16, "theorems/test_lemma_1_2.py": 32}
+
+# Checks whose pinned regime is too costly to pool at full size: the study runs the same check on a
+# smaller regime of the same kind, declared here with its reason (the method under study is the same).
+STUDY_REGIMES: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "theorems/test_theorem_4_1.py::test_t0_scaling": (
+        lambda g: replace(g, m=(64, 128), eta=(0.01, 0.02), log2_d=(14, 16), replicates=24),
+        "the clustered OLS fit of log T0 is studied on a 2 x 2 x 2 grid with 24 replicates per group: the pinned 27-cell grid with 96 "
+        "replicates costs 1-2 minutes of 2 CPU cores per seed, 200 fresh seeds several hours"),
+}
+
+
+def _targets(pool: Pool, R: int, level: float) -> dict[tuple[str, str, int], Target]:
+    out = {}
+    for k, s in pool.samples.items():
+        f = pool.findings[k[2]]
+        n = max(2, int(round(s.replicates * R / pool.replicates)))
+        out[k] = Target(n, level, _side_of(f) if f.relation != "contains" else "two-sided", f.threshold, f.relation, f.nominal)
+    return out
+
+
+def _calibration_targets(level: float, side: str) -> tuple[float, ...]:
+    share = 0.5 if side == "two-sided" else 1.0
+    return tuple(sorted({a * share for a in LEVELS} | {level * share}))
+
+
+def relevant_skew(rec: dict[str, Any]) -> float:
+    """How strongly a statistic's skewness works against its bound (upper bounds: right skew)."""
+    g = rec.get("skewness", 0.0) or 0.0
+    return g if rec["side"] == "upper" else -g if rec["side"] == "lower" else abs(g)
+
+
+def study_call(call: CheckCall, study: StudyProfile, level: float, device: str, rng: np.random.Generator, log: Callable[[str], None],
+               regime: Any = None, label: str = "pinned", wanted: list[str] | None = None) -> dict[str, Any]:
+    """Pool one check call (at its pinned regime, or ``regime``) and study every statistic it asserts on."""
+    note = ""
+    if regime is not None:
+        call = call.with_regime(regime)
+    elif call.test in STUDY_REGIMES:
+        shrink, note = STUDY_REGIMES[call.test]
+        call = call.with_regime(shrink(call.regime))
+    R = call.regime.replicates
+    factor = study.heavy_pool_factor if call.heavy else study.pool_factor
+    groups = study.heavy_groups if call.heavy else study.groups
+    batch = POOL_BATCH.get(call.module, study.batch)
+    probe = run_pool(call, min(R, batch), batch, level, device)
+    if wanted is not None and not set(_claims_of(probe)) & set(wanted):
+        return {"call": call, "pool": probe, "targets": {}, "records": [], "pool_seconds": probe.seconds}
+    if not probe.samples:  # exact identities: nothing to calibrate
+        return {"call": call, "pool": probe, "targets": {}, "records": [], "pool_seconds": probe.seconds}
+    clustered = any(s.kind == "clustered" for s in probe.samples.values())
+    total = max(factor, groups if clustered else 0) * R
+    per_replicate = probe.seconds / max(1, min(R, batch))
+    if math.isfinite(study.pool_seconds):  # batches small enough for the time limit to bite between them
+        batch = max(R, min(batch, int(study.pool_seconds / 4 / max(per_replicate, 1e-9)) // R * R))
+    pool = run_pool(call, total, batch, level, device, seconds=study.pool_seconds, at_least=4 * R)
+    if pool.replicates < total:
+        total = pool.replicates
+        note = (note + "; " if note else "") + f"pool cut to {total} replicates ({total // R} x R) by the profile's {study.pool_seconds:g} s per pool"
+    log(f"  {call.test} [{label}]: pool of {total} replicates in {pool.seconds:.1f} s")
+    targets = _targets(pool, R, level)
+    recs = []
+    for k, s in pool.samples.items():
+        f, tgt = pool.findings[k[2]], targets[k]
+        if s.kind == "clustered":
+            rec = group_study(s, f, tgt, 0.1, groups) if groups else {"claim": f.claim, "statistic": f.statistic, "not_studied": "no fresh-seed groups under this profile (cost)"}
+        else:
+            rec = study_statistic(s, f, tgt, rng, study.draws, _calibration_targets(level, tgt.side))
+        rec.update(test=call.test, regime=_plain(call.regime), regime_kind=label, key=list(k))
+        if note:
+            rec["study_regime_note"] = note
+        recs.append(rec)
+    return {"call": call, "pool": pool, "targets": targets, "records": recs, "pool_seconds": pool.seconds + probe.seconds}
+
+
+def _plain(regime: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    d = asdict(regime)
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items() if isinstance(v, int | float | str | bool | tuple | type(None))}
+
+
+def new_table_entries(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Calibrated-level entries for every t-family statistic whose plain bound the study found to
+    miss more often than its level (at any measured target): ``fc_check.levels`` reads them."""
+    from fc_check.levels import key
+
+    out = {}
+    for rec in records:
+        cal = rec.get("calibrated")
+        if not cal or rec.get("regime_kind") != "pinned":
+            continue
+        if not any(p["nominal"] < p["target"] * (1 - 1e-12) for pts in cal.values() for p in pts):
+            continue
+        out[key(rec["claim"], rec["statistic"], rec["n"])] = {tail: [[p["target"], p["nominal"], p["rate"]] for p in pts] for tail, pts in cal.items()} | {
+            "pool": rec["pool"], "regime": rec["regime"]}
+    return out
+
+
+def _claims_of(pool: Pool) -> list[str]:
+    return list(dict.fromkeys(f.claim for f in pool.findings))
+
+
+def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu", weakest: dict[str, dict[str, Any]] | None = None,
+              log: Callable[[str], None] = print, seed: int = 0) -> dict[str, Any]:
+    """The whole study under ``profile``: see the module docstring. ``claims``: ids or id prefixes to
+    study (all when empty); ``weakest``: claim id -> the regime (a verdict's ``regime``) of the weakest
+    verdict a run found, studied beside the pinned one."""
+    from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
+    from fc_check.catalogue import CLAIMS
+
+    start = time.perf_counter()
+    study = STUDIES[profile]
+    level = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES[profile]).per_assertion
+    wanted = [c for c in CLAIMS if not claims or any(c == p or c.startswith(p.rstrip("/") + "/") or c.startswith(p) for p in claims)]
+    modules = sorted({CLAIMS[c].module for c in wanted})
+    calls = discover(profile, modules)
+    rng = np.random.default_rng(seed)
+    studied: list[dict[str, Any]] = []
+    for call in calls:
+        res = study_call(call, study, level, device, rng, log, wanted=wanted)
+        if not set(_claims_of(res["pool"])) & set(wanted):
+            continue
+        studied.append(res)
+        for cid in _claims_of(res["pool"]):
+            regime = (weakest or {}).get(cid)
+            if regime is None:
+                continue
+            fields_ = {k: v for k, v in regime.items() if hasattr(call.regime, k) and k not in ("replicates", "seed")}
+            fields_ = {k: tuple(v) if isinstance(getattr(call.regime, k), tuple) else v for k, v in fields_.items()}
+            try:
+                alt = replace(call.regime, **fields_)
+            except (TypeError, ValueError) as exc:
+                log(f"  {call.test}: weakest regime of {cid} not rebuilt ({exc})")
+                continue
+            if alt != call.regime:
+                studied.append(study_call(call, study, level, device, rng, log, regime=alt, label="weakest"))
+            break
+    records = [r for res in studied for r in res["records"] if r["claim"] in wanted]
+    # the most skewed statistics (against their bound) again, with ten times the draws, for the own level
+    per_rep = [r for r in records if "skewness" in r and r["regime_kind"] == "pinned"]
+    for rec in sorted(per_rep, key=relevant_skew, reverse=True)[: study.tail_statistics]:
+        res = next(x for x in studied if x["call"].test == rec["test"] and x is not None and any(r is rec for r in x["records"]))
+        k = tuple(rec["key"])
+        again = study_statistic(res["pool"].samples[k], res["pool"].findings[k[2]], res["targets"][k], rng, study.tail_draws, _calibration_targets(level, rec["side"]))
+        rec.update({**again, "tail": True, "draws": study.tail_draws})
+    entries = new_table_entries(records)
+    # fresh-seed fail rates, with the calibrated levels this study chose
+    tails_now: dict[tuple[str, str, int], tuple[float, float]] = {}
+    for rec in records:
+        if rec.get("calibrated") and rec["regime_kind"] == "pinned":
+            lo = next((p["nominal"] for p in rec["calibrated"].get("lower", []) if math.isclose(p["target"], level * (0.5 if rec["side"] == "two-sided" else 1))), 0.0)
+            hi = next((p["nominal"] for p in rec["calibrated"].get("upper", []) if math.isclose(p["target"], level * (0.5 if rec["side"] == "two-sided" else 1))), 0.0)
+            tails_now[(rec["claim"], rec["statistic"], rec["key"][2])] = (lo, hi)
+    fail: dict[str, dict[str, Any]] = {}
+    for res in studied:
+        if not res["records"]:
+            continue
+        label = res["records"][0]["regime_kind"]
+        substituted = res["call"].test in STUDY_REGIMES and label == "pinned"
+        fr = fail_rate_of_call(res["pool"], res["targets"], dict(tails_now) if label == "pinned" else {}, rng, study.draws)
+        for cid in _claims_of(res["pool"]):
+            if cid not in wanted:
+                continue
+            parts = fail.setdefault(cid, {}).setdefault(label, {"tests": [], "rate": 0.0, "upper": 0.0})
+            parts["tests"].append(res["call"].test)
+            if substituted:  # the study ran a smaller regime: its fail rate is not the pinned check's
+                parts["not_measured"] = STUDY_REGIMES[res["call"].test][1]
+                continue
+            if fr:
+                parts["rate"] += fr["any"]["rate"]
+                parts["upper"] += fr["any"]["ci"][1]
+                parts["draws"] = fr["any"]["draws"]
+            fits = [r for r in res["records"] if r["claim"] == cid and "failed_groups" in r]
+            if fits:  # the findings of one fit are measured on the same groups: a group fails if any of them does
+                g = min(len(r["failed_groups"]) for r in fits)
+                joint = rate(sum(any(r["failed_groups"][i] for r in fits) for i in range(g)), g)
+                parts["rate"] += joint["rate"]
+                parts["upper"] += joint["ci"][1]
+                parts["groups"] = g
+            parts["rate"], parts["upper"] = min(1.0, parts["rate"]), min(1.0, parts["upper"])
+    union = {label: {"rate": sum(v[label]["rate"] for v in fail.values() if label in v), "upper": sum(v[label]["upper"] for v in fail.values() if label in v)}
+             for label in ("pinned", "weakest")}
+    not_calibrated = [{"claim": r["claim"], "statistic": r["statistic"], "why": r["not_studied"]} for r in records if "not_studied" in r]
+    studied_claims = {r["claim"] for r in records}
+    not_calibrated += [{"claim": c, "statistic": "", "why": "no interval with a per-replicate sample (an exact identity, or a check the study does not reach)"}
+                       for c in wanted if c not in studied_claims]
+    log("power along the departures")
+    power = power_study([r["call"] for r in studied if all(x["regime_kind"] == "pinned" for x in r["records"]) and r["records"]], study, level, device, rng, log,
+                        wanted, heavy=profile != "ci")
+    return {"profile": profile, "level": level, "study": {k: getattr(study, k) for k in study.__dataclass_fields__}, "statistics": records, "power": power,
+            "levels_table": entries, "fresh_seed_fail": fail, "union": union, "not_calibrated": not_calibrated,
+            "pools": [{"test": r["call"].test, "replicates": r["pool"].replicates, "seconds": round(r["pool_seconds"], 1), "regime": _plain(r["call"].regime)} for r in studied],
+            "wall_s": round(time.perf_counter() - start, 1)}
+
+
+# --- power along each claim family's departure --------------------------------------------------
+
+
+def _analytic_fail(rec: dict[str, Any], tgt: Target, tails: tuple[float, float] | None) -> float | None:
+    """P(FAIL) of one t-family finding from the noncentral t at the pool's mean and sd (None otherwise)."""
+    sd, mean = rec.get("sd"), rec.get("reference")
+    if sd is None or mean is None or not sd > 0:
+        return None
+    n, df = tgt.n, tgt.n - 1
+    share = tgt.level / 2 if tgt.side == "two-sided" else tgt.level
+    lo_t, hi_t = tails or (share, share)
+    se = sd / math.sqrt(n)
+
+    def p_above(bound_level: float, thr: float) -> float:  # P(mean - crit se >= thr)
+        return float(sps.nct.sf(sps.t.ppf(1 - bound_level, df), df, (mean - thr) / se))
+
+    def p_below(bound_level: float, thr: float) -> float:  # P(mean + crit se <= thr)
+        return float(sps.nct.cdf(-sps.t.ppf(1 - bound_level, df), df, (mean - thr) / se))
+
+    rel, thr = tgt.relation, tgt.threshold
+    if rel in (">=", ">"):
+        return 1 - p_above(lo_t, thr)
+    if rel == "<=":
+        return 1 - p_below(hi_t, thr)
+    if rel == "in":
+        return min(1.0, (1 - p_above(lo_t, thr[0])) + (1 - p_below(hi_t, thr[1])))
+    return None
+
+
+def power_study(calls: list[CheckCall], study: StudyProfile, level: float, device: str, rng: np.random.Generator, log: Callable[[str], None],
+                wanted: list[str], heavy: bool) -> list[dict[str, Any]]:
+    """For each departure and each test it applies to: P(FAIL) against the strength, measured from
+    ``power_draws`` draws of the check's replicate count on a pool per strength, beside the noncentral-t
+    prediction at the pool's mean and sd, and the strength at which P(FAIL) reaches 0.9."""
+    from fc_check.departures import departure_of
+
+    out = []
+    for call in calls:
+        dep = departure_of(call.test)
+        if dep is None or (dep.heavy and not heavy) or (study.power_departures is not None and dep.name not in study.power_departures):
+            continue
+        R = call.regime.replicates
+        rows = []
+        for s in dep.strengths:
+            moved = dep.apply(call, s)
+            pool = run_pool(moved, max(study.power_pool, 8 * R) if not call.heavy else 4 * R, POOL_BATCH.get(call.module, study.batch), level, device, seed0=SEED0 + 10_000)
+            claims = [c for c in _claims_of(pool) if c in wanted]
+            if not claims:
+                break
+            targets = _targets(pool, R, level)
+            fr = fail_rate_of_call(pool, targets, {}, rng, study.power_draws)
+            fails = fr.get("any", {"rate": 0.0, "misses": 0, "draws": 0, "ci": [0.0, 1.0]}) if fr else None
+            stats_at: list[dict[str, Any]] = []
+            pass_all = 1.0
+            analytic_ok = True
+            for k, smp in pool.samples.items():
+                f, tgt = pool.findings[k[2]], targets[k]
+                if smp.kind == "values" and f.method.split(" ")[0] in ("t", "paired-t"):
+                    v = np.asarray(smp.values)
+                    rec = {"reference": float(v.mean()), "sd": float(v.std(ddof=1))}
+                    pf = _analytic_fail(rec, tgt, f.nominal)
+                    stats_at.append({"statistic": f.statistic, "true_value": rec["reference"], "sd": rec["sd"], "threshold": f.threshold,
+                                     "predicted_fail": pf, "resolution": stats.min_margin_resolvable_by_t(tgt.n, rec["sd"], level, tgt.side) if rec["sd"] > 0 else 0.0})
+                    pass_all *= 1 - (pf or 0.0)
+                else:
+                    analytic_ok = False
+                    if smp.kind == "clustered":  # a fit: resample whole replicates with replacement
+                        g = study.power_draws // 10
+                        fail = sum(not _decides(_pick(f, smp, rng, tgt.n), f) for _ in range(g))
+                        fr_fit = rate(fail, g)
+                        fails = fr_fit if fails is None else {**fails, "rate": min(1.0, fails["rate"] + fr_fit["rate"])}
+                        stats_at.append({"statistic": f.statistic, "fit_fail": fr_fit})
+            rows.append({"strength": s, "fail": fails, "predicted_fail": (1 - pass_all) if analytic_ok and stats_at else None, "statistics": stats_at,
+                         "pool": pool.replicates, "seconds": round(pool.seconds, 1)})
+            log(f"  power {dep.name} s = {s:g}: {call.test} P(FAIL) = {fails['rate'] if fails else float('nan'):.3f}")
+        if rows:
+            out.append({"departure": dep.name, "strength": dep.strength, "test": call.test, "claims": sorted({c for c in _claims_of(pool) if c in wanted}),
+                        "points": rows, "detected_at_0.9": _crossing([r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows], 0.9)})
+    return out
+
+
+def _pick(f: Finding, smp: Sample, rng: np.random.Generator, n: int) -> stats.Interval:
+    """The exponent of a scaling fit that ``f`` reports, on ``n`` replicates resampled from the pool."""
+    ivs = stats.interval_again(replace(_interval_of(f), sample=smp), rng.integers(0, smp.replicates, n))
+    first = stats.interval_again(_interval_of(f), np.arange(f.sample.replicates)) if f.sample is not None else ivs
+    j = int(np.argmin([abs(w.estimate - f.estimate) for w in first]))
+    return ivs[j]
+
+
+def _crossing(xs: list[float], ys: list[float], level: float) -> float | None:
+    """The strength at which a measured curve first reaches ``level`` (linear interpolation; None if never)."""
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys, strict=True), zip(xs[1:], ys[1:], strict=True), strict=False):
+        if math.isfinite(y0) and math.isfinite(y1) and y0 < level <= y1:
+            return x0 + (level - y0) * (x1 - x0) / (y1 - y0) if y1 > y0 else x1
+    if ys and math.isfinite(ys[0]) and ys[0] >= level:
+        return xs[0]
+    return None

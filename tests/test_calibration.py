@@ -1,0 +1,152 @@
+"""The calibration study itself: its miss rates are right where the answer is known, it catches a
+method that undercovers, its calibrated levels deliver, and the report shows what it measured.
+
+The frequencies asserted on are exact Clopper-Pearson intervals from the study (95%, two-sided):
+a measured rate is "at or below nominal" when its interval's lower end is at most the level.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fc_check import calibration as cal
+from fc_check import levels, stats
+from fc_check.regimes import paper_model
+from fc_check.stats import Sample
+from fc_check.verdict import Finding
+from properties import test_controls as controls
+from theorems import test_theorem_4_4 as t44
+
+
+def _finding(values: np.ndarray, relation: str, threshold: object, method: str = "t") -> Finding:
+    return Finding("demo/claim", "a statistic", float(values.mean()), 0.0, 0.0, 1e-3, threshold, 0.1, values.size, True, 0.0, method,
+                   relation=relation, sample=Sample("values", values))
+
+
+def _target(n: int, side: str, relation: str, threshold: object, level: float = 1e-3) -> cal.Target:
+    return cal.Target(n, level, side, threshold, relation, None)
+
+
+def test_a_small_calibration_run_finds_each_method_at_or_below_nominal() -> None:
+    """A real pool (a cheap check of the suite, 256 replicates) and synthetic pools for the exact methods."""
+    call = cal.CheckCall("properties/test_controls.py::test_no_spurious_correlation", "properties/test_controls.py", controls.check_no_spurious_correlation,
+                         (controls.paper_relu, controls.PAPER.with_(replicates=16, d=2**12)))
+    pool = cal.run_pool(call, 256, 128, 1e-3, "cpu")
+    (k, sample), = pool.samples.items()
+    f = pool.findings[k[2]]
+    rng = np.random.default_rng(0)
+    rec = cal.study_statistic(sample, f, _target(16, "two-sided", "in", f.threshold), rng, 40_000, (0.05, 0.005))
+    tens = [p for p in rec["miss_two_sided"]["t"] if p["level"] in (0.1, 0.01)]
+    assert len(tens) == 2 and all(p["ci"][0] <= p["level"] for p in tens), tens
+    for tail in ("lower", "upper"):
+        assert all(p["ci"][0] <= p["target"] for p in rec["calibrated"][tail]), rec["calibrated"]
+    # exact methods on synthetic pools: Clopper-Pearson on 0/1 outcomes, the order-statistic median
+    outcomes = (rng.random(4000) < 0.7).astype(float)
+    cp = cal.study_statistic(Sample("values", outcomes), _finding(outcomes, ">=", 0.5, "clopper-pearson"), _target(40, "lower", ">=", 0.5), rng, 40_000, ())
+    assert all(p["ci"][0] <= p["level"] for p in cp["miss"]["clopper-pearson"]["lower"] if p["level"] in (0.1, 0.01))
+    skewed = rng.gamma(2.0, 1.0, 4000)
+    med = cal.study_statistic(Sample("values", skewed), _finding(skewed, "in", [0.0, 10.0], "order-statistics"), _target(32, "two-sided", "in", [0.0, 10.0]), rng, 40_000, ())
+    assert all(p["ci"][0] <= p["level"] for p in med["miss"]["order-statistics"]["two-sided"] if p["level"] in (0.1, 0.01))
+
+
+def test_the_study_detects_a_t_upper_bound_that_undercovers() -> None:
+    """The plain t upper bound on a right-skewed statistic with 8 replicates misses more often than its
+    level; the study flags it, and the t bound at the calibrated level it chooses delivers."""
+    rng = np.random.default_rng(1)
+    pool = rng.lognormal(0.0, 0.8, 8000)  # skewness about 3
+    rec = cal.study_statistic(Sample("values", pool), _finding(pool, "<=", 10.0), _target(8, "upper", "<=", 10.0), rng, 100_000, (0.1, 0.01))
+    t_upper = {p["level"]: p for p in rec["miss"]["t"]["upper"]}
+    assert t_upper[0.01]["exceeds"] and t_upper[0.01]["ratio"] > 2, t_upper[0.01]
+    after = {p["target"]: p for p in rec["calibrated"]["upper"]}
+    assert after[0.01]["nominal"] < 0.01 and after[0.01]["ci"][0] <= 0.01, after[0.01]
+    assert rec["skewness"] > 1.5
+
+
+def test_calibrated_levels_are_read_and_interpolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = {"entries": {levels.key("demo/claim", "a statistic", 8): {"upper": [[1e-3, 1e-5, 9e-4], [1e-2, 2e-3, 9e-3]]}}, "provenance": {}}
+    path = tmp_path / "levels.json"
+    path.write_text(json.dumps(table))
+    monkeypatch.setattr(levels, "TABLE_PATH", path)
+    levels.table.cache_clear()
+    try:
+        tails, delivered = levels.calibrated_tails("demo/claim", "a statistic", 8, 1e-3, "upper")
+        assert tails == (0.0, pytest.approx(1e-5)) and delivered == pytest.approx(9e-4)
+        mid, _ = levels.calibrated_tails("demo/claim", "a statistic", 8, math.sqrt(1e-5), "upper")  # between the points, on the log-log line
+        assert 1e-5 < mid[1] < 2e-3
+        low, _ = levels.calibrated_tails("demo/claim", "a statistic", 8, 1e-5, "upper")  # below the table: the nearest point's ratio
+        assert low[1] == pytest.approx(1e-7)
+        assert levels.calibrated_tails("demo/claim", "a statistic", 16, 1e-3, "upper") == (None, None)  # another replicate count: not calibrated
+        x = np.random.default_rng(2).lognormal(0, 0.8, 8)
+        plain, wide = stats.mean_interval_by_t(x, 1e-3, "upper"), stats.mean_interval_by_t(x, 1e-3, "upper", tails)
+        assert wide.high > plain.high and wide.alpha == 1e-3 and wide.nominal == tails and wide.method == "t (calibrated level)"
+    finally:
+        levels.table.cache_clear()
+
+
+def test_every_level_says_which_error_it_bounds() -> None:
+    x = np.linspace(0.3, 0.5, 16)
+    from fc_check.common import mean_at_least
+
+    assert mean_at_least("theorem-4.2/contamination-ratio", "s", x, 0.2, 1e-3).error_bounded == "false PASS"
+    fit = Finding("lemma-1.2/rate", "slope", -0.5, -0.6, -0.4, 1e-3, {"contains": -0.5, "max_half_width": 0.1}, 0.05, 16, True, 0.0, "ols-cluster", relation="contains")
+    assert fit.error_bounded == "false FAIL"
+
+
+def test_discovery_finds_the_checks_behind_the_tests() -> None:
+    calls = cal.discover("ci", ["theorems/test_theorem_4_4.py", "maps/test_onset.py"])
+    by_test = {c.test: c for c in calls}
+    assert by_test["theorems/test_theorem_4_4.py::test_no_contamination"].fn is t44.check_no_contamination
+    assert by_test["theorems/test_theorem_4_4.py::test_relu_contrast"].regime.replicates == 16
+    assert "maps/test_onset.py::test_onset_map" in by_test  # a map test: no Hypothesis example, the grid is its regime
+    moved = by_test["theorems/test_theorem_4_4.py::test_no_contamination"].with_regime(t44.PAPER.with_(m=32))
+    assert moved.regime.m == 32 and moved.fn is t44.check_no_contamination
+
+
+def test_report_shows_the_study_and_the_forest_plot(tmp_path: Path) -> None:
+    from fc_check.report import VERDICT_DIR, write_reports
+    from fc_check.verdict import verdict_record
+
+    folder = tmp_path / VERDICT_DIR
+    folder.mkdir()
+    f = Finding("theorem-4.4/no-contamination", "mean|G_k| / mean C_k (linear network)", 0.02, -math.inf, 0.03, 1e-5, 0.05, 0.004, 16, True, 0.02, "t (calibrated level)",
+                relation="<=", nominal=(0.0, 8.7e-9), delivered=7.5e-6)
+    rec = {"kind": "verdict", **verdict_record(f, paper_ref="Theorem 4.4", statement="s", regime={"m": 64}, seed=0, device="cpu", torch_version="x", duration_s=1.0, replay="pytest x")}
+    (folder / "gw0.jsonl").write_text(json.dumps(rec) + "\n")
+    point = {"level": 0.01, "misses": 270, "draws": 10000, "rate": 0.027, "ci": [0.024, 0.030], "ratio": 2.7, "exceeds": True}
+    calib = {"profile": "ci", "commit": "abc1234", "created": "2026-12-01", "device": "cpu", "wall_s": 1.0, "level": 1e-5,
+             "statistics": [{"claim": f.claim, "statistic": f.statistic, "regime_kind": "pinned", "method": "t", "side": "upper", "n": 16, "pool": 1024,
+                             "skewness": 0.9, "excess_kurtosis": 0.5, "level": 1e-5, "miss": {"t": {"upper": [point]}},
+                             "calibrated": {"upper": [{**point, "target": 0.01, "nominal": 0.002, "rate": 0.0099, "ci": [0.008, 0.012], "exceeds": False}]}}],
+             "fresh_seed_fail": {f.claim: {"pinned": {"rate": 0.0, "upper": 3.7e-6}}}, "union": {"pinned": {"rate": 0.0, "upper": 3.7e-6}},
+             "power": [{"departure": "leaky-from-identity", "strength": "slope", "test": "t", "claims": [f.claim], "detected_at_0.9": 0.12,
+                        "points": [{"strength": 0.0, "fail": {"rate": 0.0, "ci": [0, 0.01]}, "predicted_fail": 0.0, "statistics": [{"statistic": f.statistic, "resolution": 0.004}]},
+                                   {"strength": 0.2, "fail": {"rate": 1.0, "ci": [0.99, 1]}, "predicted_fail": 1.0, "statistics": []}]}],
+             "not_calibrated": [{"claim": "lemma-1.1/projection-identity", "statistic": "", "why": "exact"}]}
+    (tmp_path / "calibration.json").write_text(json.dumps(calib))
+    _, html_path = write_reports(tmp_path, {"profile": "ci", "alpha": 1e-3, "level": 1e-5, "slots": 100, "device": "cpu", "torch": "x"})
+    html = html_path.read_text(encoding="utf-8")
+    assert 'id="trust"' in html and "abc1234" in html and "How far each claim is from failing" in html
+    assert "false PASS" in html and "delivered 7.5e-06" in html and "leaky-from-identity: s = 0.12" in html
+    assert html.count("data:image/png;base64,") >= 2  # the forest plot and the power curve
+    (tmp_path / "calibration.json").unlink()
+    html = write_reports(tmp_path, {"profile": "ci", "alpha": 1e-3, "level": 1e-5, "slots": 100, "device": "cpu", "torch": "x"})[1].read_text(encoding="utf-8")
+    assert 'id="trust"' not in html and "How far each claim is from failing" in html
+
+
+def test_departures_keep_the_paper_model_at_strength_zero() -> None:
+    from fc_check import departures as dep
+
+    regime = t44.PAPER
+    for d in dep.DEPARTURES:
+        assert d.strengths[0] in (0.0, 1.0) and len(d.strengths) >= 3, d.name
+    base = paper_model(regime)
+    assert dep.leaky_from_relu(base, 0.0) == base and dep.background_towards_zero_mean(base, 0.0) == base
+    moved = dep.leaky_from_relu(base, 0.5)
+    assert moved.network.activation.slope == 0.5 and moved == dep.leaky_from_relu(base, 0.5)  # equal models share memoised runs
+    assert replace(base, sampler=dep.NoisyLabels(0.1)) == replace(base, sampler=dep.NoisyLabels(0.1))
