@@ -327,38 +327,32 @@ def _adam(params: list[torch.Tensor], lr: float, steps: int, loss_fn: Callable[[
             checkpoints[step]()
 
 
-def init_blocks(replicates: int, fan_in: int, widths: tuple[int, ...], out: int, gen: torch.Generator) -> list[torch.Tensor]:
-    """Parameters of ``len(widths)`` two-layer networks ``fan_in -> w_j -> out`` side by side, for
-    ``R`` replicates: one first layer ``R x fan_in x sum(widths)`` (``N(0, 1/fan_in)``) and its zero
-    bias, then per network a head ``R x w_j x out`` (``N(0, 1/w_j)``) and its zero bias.
+def init_mlps(replicates: int, fan_in: int, widths: tuple[int, ...], out: int, gen: torch.Generator) -> list[torch.Tensor]:
+    """Parameters of ``len(widths)`` two-layer networks ``fan_in -> w_j -> out`` for ``R``
+    replicates, network after network: a first layer ``R x fan_in x w_j`` (``N(0, 1/fan_in)``), its
+    zero bias, a head ``R x w_j x out`` (``N(0, 1/w_j)``) and its zero bias.
 
-    A two-layer network's hidden units are independent given the input, so the networks share one
-    first-layer product (one kernel instead of one per width) while each head reads only its own
-    units; with a loss that sums the networks' losses, and Adam acting elementwise, each network
-    is trained exactly as if alone on the shared batches. With one width this is the plain network
-    (the same draws in the same order as ``_param`` calls for its two weight matrices)."""
+    Trained with one optimiser on a loss that sums the networks' losses, on shared batches, each
+    network is trained exactly as if alone (its loss reads only its own parameters, and Adam acts
+    elementwise) while the step's fixed costs (drawing the batch, the optimiser call) are paid
+    once. With one width these are the draws, in the same order, of ``_param`` for its two weight
+    matrices."""
     R, dev = replicates, gen.device
-    params = [_param((R, fan_in, sum(widths)), fan_in, gen), torch.zeros((R, 1, sum(widths)), device=dev, requires_grad=True)]
+    params: list[torch.Tensor] = []
     for w in widths:
-        params += [_param((R, w, out), w, gen), torch.zeros((R, 1, out), device=dev, requires_grad=True)]
+        params += [_param((R, fan_in, w), fan_in, gen), torch.zeros((R, 1, w), device=dev, requires_grad=True),
+                   _param((R, w, out), w, gen), torch.zeros((R, 1, out), device=dev, requires_grad=True)]
     return params
 
 
-def block_hidden(params: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """The first layer's pre-activations ``x W1 + b1`` of every network of ``init_blocks`` (``R x n x sum(widths)``)."""
-    return torch.baddbmm(params[1], x, params[0])
+def mlp_hidden(params: list[torch.Tensor], x: torch.Tensor) -> list[torch.Tensor]:
+    """Each network's first-layer pre-activations ``x W1 + b1`` (``R x n x w_j``)."""
+    return [torch.baddbmm(params[4 * j + 1], x, params[4 * j]) for j in range(len(params) // 4)]
 
 
-def block_heads(params: list[torch.Tensor], h: torch.Tensor, widths: tuple[int, ...]) -> list[torch.Tensor]:
-    """Each network's output from the hidden activations ``h`` (``R x n x sum(widths)``): network
-    ``j`` reads its own ``w_j`` units."""
-    if len(widths) == 1:
-        return [torch.baddbmm(params[3], h, params[2])]
-    outs, start = [], 0
-    for j, w in enumerate(widths):
-        outs.append(torch.baddbmm(params[3 + 2 * j], h[..., start : start + w], params[2 + 2 * j]))
-        start += w
-    return outs
+def mlp_heads(params: list[torch.Tensor], hidden: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Each network's output from its hidden activations."""
+    return [torch.baddbmm(params[4 * j + 3], h, params[4 * j + 2]) for j, h in enumerate(hidden)]
 
 
 def _gather(x: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
@@ -377,25 +371,25 @@ def _split_all(test_fraction: float, eval_gen: torch.Generator, replicates: int)
     return images[tr], labels[tr], images[te], labels[te]
 
 
-def _classifier_loss(params: list[torch.Tensor], widths: tuple[int, ...], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Summed cross-entropy of ReLU networks of ``init_blocks`` on a batch (``R x B``), per sample of the batch."""
+def _classifier_loss(params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Summed cross-entropy of the ReLU networks of ``init_mlps`` on a batch (``R x B``), per sample of the batch."""
     total = None
-    for out in block_heads(params, torch.relu(block_hidden(params, x)), widths):
+    for out in mlp_heads(params, [torch.relu(h) for h in mlp_hidden(params, x)]):
         ce = F.cross_entropy(out.reshape(-1, CLASSES), y.reshape(-1), reduction="sum") / y.shape[-1]
         total = ce if total is None else total + ce
     return total
 
 
-def train_teacher(params: list[torch.Tensor], widths: tuple[int, ...], x_tr: torch.Tensor, y_tr: torch.Tensor, batch: int, lr: float, steps: int,
+def train_teacher(params: list[torch.Tensor], x_tr: torch.Tensor, y_tr: torch.Tensor, batch: int, lr: float, steps: int,
                   gen: torch.Generator, checkpoints: Mapping[int, Callable[[], None]] | None = None, *, fused: bool = False) -> None:
-    """Adam on the cross-entropy of the teachers ``params`` (``init_blocks`` over ``widths``) on the
+    """Adam on the cross-entropy of the teachers ``params`` (``init_mlps``) on the
     *unbordered* training images: batches of ``batch`` images per replicate, with replacement, from
     ``gen``. The parameters are frozen afterwards."""
     n_tr = x_tr.shape[1]
 
     def loss() -> torch.Tensor:
         j = torch.randint(n_tr, (x_tr.shape[0], batch), generator=gen, device=gen.device)
-        return _classifier_loss(params, widths, _gather(x_tr, j), _gather(y_tr, j))
+        return _classifier_loss(params, _gather(x_tr, j), _gather(y_tr, j))
 
     _adam(params, lr, steps, loss, checkpoints, fused=fused)
     for p in params:
@@ -439,15 +433,15 @@ def distill_digits(cfg: DigitsDistillation, replicates: int, seed: int, *, devic
     eval_gen, init_gen = generator(seed, "eval", dev), generator(seed, "init", dev)
     x_tr, y_tr, x_te, y_te = _split_all(cfg.test_fraction, eval_gen, R)
 
-    teacher = init_blocks(R, PIXELS, (H,), CLASSES, init_gen)
+    teacher = init_mlps(R, PIXELS, (H,), CLASSES, init_gen)
 
     def hidden(x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(block_hidden(teacher, x))
+        return torch.relu(mlp_hidden(teacher, x)[0])
 
     def head(h: torch.Tensor) -> torch.Tensor:
-        return block_heads(teacher, h, (H,))[0]
+        return mlp_heads(teacher, [h])[0]
 
-    train_teacher(teacher, (H,), x_tr, y_tr, cfg.teacher_batch, cfg.teacher_lr, cfg.teacher_steps, generator(seed, "train", dev))
+    train_teacher(teacher, x_tr, y_tr, cfg.teacher_batch, cfg.teacher_lr, cfg.teacher_steps, generator(seed, "train", dev))
     target_tr = hidden(x_tr)  # R x n_train x H
     u_te = uniforms(eval_gen, (R, x_te.shape[1], nb))
     xs_te = dict(zip(("id", "ood"), paired_sets(x_te, u_te, cfg.background), strict=True))
@@ -459,12 +453,12 @@ def distill_digits(cfg: DigitsDistillation, replicates: int, seed: int, *, devic
         if linear:
             params = [_param((R, D, H), D, init_gen), torch.zeros((R, 1, H), device=dev, requires_grad=True)]
         else:
-            params = init_blocks(R, D, (cfg.width,), H, init_gen)
+            params = init_mlps(R, D, (cfg.width,), H, init_gen)
 
         def rep(x: torch.Tensor) -> torch.Tensor:
             if linear:
                 return torch.baddbmm(params[1], x, params[0])
-            return block_heads(params, torch.relu(block_hidden(params, x)), (cfg.width,))[0]
+            return mlp_heads(params, [torch.relu(h) for h in mlp_hidden(params, x)])[0]
 
         _adam(params, cfg.lr, cfg.steps, distill_loss(lambda x: [rep(x)], x_tr, target_tr, cfg, generator(seed, "probe", dev)))
         with torch.no_grad():

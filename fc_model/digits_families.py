@@ -38,9 +38,9 @@ borders; ``init``: the teachers, the students, the standard networks; ``train``:
 batches, then the standard networks'; ``probe``: the students' batches. With one teacher width,
 one student width and no standard network, the teacher and the student are those of
 ``distill_digits`` on the same seed (same draws in the same order; Adam's fused kernel, used here
-for cost, rounds differently from its default loop, so the two runs agree only to rounding). Each family's networks are trained
-side by side as blocks of one layer (``fc_model.digits.init_blocks``): exactly as if alone, on
-shared batches. Results cross to the host once, at the end.
+for cost, rounds differently from its default loop, so the two runs agree only to rounding). Each
+family's networks train side by side with one optimiser on shared batches
+(``fc_model.digits.init_mlps``): each exactly as if alone. Results cross to the host once, at the end.
 """
 
 from __future__ import annotations
@@ -58,11 +58,12 @@ from fc_model.digits import (
     PIXELS,
     DigitsDistillation,
     _adam,
+    _gather,
     _split_all,
-    block_heads,
-    block_hidden,
     distill_loss,
-    init_blocks,
+    init_mlps,
+    mlp_heads,
+    mlp_hidden,
     train_teacher,
 )
 from fc_model.host import groups_to_host
@@ -260,51 +261,49 @@ def train_families(cfg: DigitsFamilies, replicates: int, seed: int, *, device: s
 
     # --- teachers, family (i): probes on the hidden layer of unbordered-image networks
     tw, tl = cfg.teacher_widths, cfg.teacher_lengths
-    teachers = init_blocks(R, PIXELS, tw, CLASSES, init_gen)
-    t_off = sum(tw[: tw.index(H)])
+    teachers = init_mlps(R, PIXELS, tw, CLASSES, init_gen)
+    t_fig = tw.index(H)
     acc_i = torch.zeros((R, S, len(tw), len(tl)), device=dev)
 
-    def teacher_hidden(x: torch.Tensor) -> torch.Tensor:
-        return block_hidden(teachers, x[..., :PIXELS])  # the teacher reads the image pixels only: no border reaches it
+    def teacher_hidden(x: torch.Tensor) -> list[torch.Tensor]:
+        return mlp_hidden(teachers, x[..., :PIXELS])  # the teachers read the image pixels only: no border reaches them
 
     def teacher_units(tag: str) -> None:
-        pre = [teacher_hidden(x)[..., t_off : t_off + H] for x in tests]
+        pre = [teacher_hidden(x)[t_fig] for x in tests]
         stats = [_class_stats(p, torch.relu(p), y_te) for p in pre]
         out[tag] = {"rates": stats[0][0], "means": torch.stack([m for _, m in stats], 1)}
 
     def teacher_checkpoint(li: int) -> None:
         with torch.no_grad():
-            h_tr, h_te = torch.relu(teacher_hidden(x_tr)), [torch.relu(teacher_hidden(x)) for x in tests]
-            start = 0
-            for j, w in enumerate(tw):
-                acc_i[:, :, j, li] = ridge_probe(h_tr[..., start : start + w], y_tr, [h[..., start : start + w] for h in h_te], y_te, cfg.ridge)
-                start += w
+            h_tr, h_te = teacher_hidden(x_tr), [teacher_hidden(x) for x in tests]
+            for j in range(len(tw)):
+                acc_i[:, :, j, li] = ridge_probe(torch.relu(h_tr[j]), y_tr, [torch.relu(h[j]) for h in h_te], y_te, cfg.ridge)
 
     with torch.no_grad():
         teacher_units("teacher_init")
-    train_teacher(teachers, tw, x_tr, y_tr, d.teacher_batch, d.teacher_lr, d.teacher_steps, train_gen,
+    train_teacher(teachers, x_tr, y_tr, d.teacher_batch, d.teacher_lr, d.teacher_steps, train_gen,
                   {s: (lambda li=li: teacher_checkpoint(li)) for li, s in enumerate(tl)}, fused=True)
     with torch.no_grad():
         teacher_units("teacher")
-        target_tr = torch.relu(block_hidden(teachers, x_tr)[..., t_off : t_off + H])
-        target_te = torch.relu(block_hidden(teachers, x_te)[..., t_off : t_off + H])
-        head = block_heads(teachers, torch.relu(block_hidden(teachers, x_te)), tw)[tw.index(H)]
+        target_tr = torch.relu(teacher_hidden(x_tr)[t_fig])
+        target_te = torch.relu(teacher_hidden(x_te)[t_fig])
+        head = mlp_heads(teachers[4 * t_fig : 4 * t_fig + 4], [target_te])[0]
         teacher_acc = (head.argmax(-1) == y_te).float().mean(-1)
         scale_te = target_te.pow(2).mean((-1, -2))
 
     # --- students, family (ii): probes on distilled representations
     sw, sl = cfg.student_widths, cfg.lengths
-    students = init_blocks(R, D, sw, H, init_gen)
-    s_off, W = sum(sw[: sw.index(d.width)]), d.width
+    students = init_mlps(R, D, sw, H, init_gen)
+    s_fig = sw.index(d.width)
     act = cfg.student_activation
     acc_ii = torch.zeros((R, S, len(sw), len(sl)), device=dev)
     rel_mse = torch.zeros((R, S), device=dev)
 
     def reps(x: torch.Tensor) -> list[torch.Tensor]:
-        return block_heads(students, activate(act, block_hidden(students, x)), sw)
+        return mlp_heads(students, [activate(act, h) for h in mlp_hidden(students, x)])
 
     def student_units(tag: str) -> None:
-        pre = [block_hidden(students, x)[..., s_off : s_off + W] for x in tests]
+        pre = [mlp_hidden(students[4 * s_fig : 4 * s_fig + 4], x)[0] for x in tests]
         stats = [_class_stats(p, activate(act, p), y_te) for p in pre]
         out[tag] = {"rates": stats[0][0], "means": torch.stack([m for _, m in stats], 1)}
 
@@ -314,16 +313,15 @@ def train_families(cfg: DigitsFamilies, replicates: int, seed: int, *, device: s
             for j in range(len(sw)):
                 acc_ii[:, :, j, li] = ridge_probe(r_tr[j], y_tr, [r[j] for r in r_te], y_te, cfg.ridge)
             if li == len(sl) - 1:
-                fig = sw.index(W)
-                rel_mse.copy_(torch.stack([(r[fig] - target_te).pow(2).mean((-1, -2)) / scale_te for r in r_te], -1))
+                rel_mse.copy_(torch.stack([(r[s_fig] - target_te).pow(2).mean((-1, -2)) / scale_te for r in r_te], -1))
 
     with torch.no_grad():
         student_units("student_init")
     trained = students
     if not cfg.train_first_layer:
-        for p in students[:2]:
+        for p in students[0::4] + students[1::4]:
             p.requires_grad_(False)
-        trained = students[2:]
+        trained = [p for p in students if p.requires_grad]
     _adam(trained, d.lr, d.steps, distill_loss(reps, x_tr, target_tr, d, probe_gen), {s: (lambda li=li: student_checkpoint(li)) for li, s in enumerate(sl)},
           fused=True)
     with torch.no_grad():
@@ -333,23 +331,26 @@ def train_families(cfg: DigitsFamilies, replicates: int, seed: int, *, device: s
     nw = cfg.standard_widths
     acc_iii = torch.zeros((R, S, len(nw), len(sl)), device=dev)
     if nw:
-        nets = init_blocks(R, D, nw, CLASSES, init_gen)
+        nets = init_mlps(R, D, nw, CLASSES, init_gen)
         n_tr = x_tr.shape[1]
+
+        def forward(x: torch.Tensor) -> list[torch.Tensor]:
+            return mlp_heads(nets, [torch.relu(h) for h in mlp_hidden(nets, x)])
 
         def standard_loss() -> torch.Tensor:
             j = torch.randint(n_tr, (R, d.batch), generator=train_gen, device=dev)
-            img = x_tr.gather(1, j.unsqueeze(-1).expand(-1, -1, PIXELS))
-            x = torch.cat([img, d.background.from_unit(uniforms(train_gen, (R, d.batch, nb)))], -1)
+            x = torch.cat([_gather(x_tr, j), d.background.from_unit(uniforms(train_gen, (R, d.batch, nb)))], -1)
+            y = _gather(y_tr, j).reshape(-1)
             total = None
-            for o in block_heads(nets, torch.relu(block_hidden(nets, x)), nw):
-                ce = F.cross_entropy(o.reshape(-1, CLASSES), y_tr.gather(1, j).reshape(-1), reduction="sum") / d.batch
+            for o in forward(x):
+                ce = F.cross_entropy(o.reshape(-1, CLASSES), y, reduction="sum") / d.batch
                 total = ce if total is None else total + ce
             return total
 
         def standard_checkpoint(li: int) -> None:
             with torch.no_grad():
                 for si, x in enumerate(tests):
-                    for j, o in enumerate(block_heads(nets, torch.relu(block_hidden(nets, x)), nw)):
+                    for j, o in enumerate(forward(x)):
                         acc_iii[:, si, j, li] = (o.argmax(-1) == y_te).float().mean(-1)
 
         _adam(nets, d.lr, d.steps, standard_loss, {s: (lambda li=li: standard_checkpoint(li)) for li, s in enumerate(sl)}, fused=True)

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from fc_model import Activation, generator
-from fc_model.digits import DigitsDistillation, block_heads, block_hidden, init_blocks
+from fc_model.digits import DigitsDistillation, init_mlps, mlp_heads, mlp_hidden
 from fc_model.digits_families import BRIGHTER, NEGATED, BorderShift, DigitsFamilies, HiddenUnits, ridge_probe, selectivity, train_families
 from properties.digits_figures import FiguresRegime, mean_selectivity, share_low, share_low_firing
 
@@ -46,29 +46,24 @@ def test_invalid_families_name_the_field(change: dict, message: str):
         DigitsFamilies(**change)
 
 
-def test_blocks_train_each_network_as_if_alone():
-    """The gradient of the summed loss of two networks side by side, with respect to one network's
-    parameters, is that network's own gradient (float64: one code path against another)."""
+def test_networks_side_by_side_train_each_as_if_alone():
+    """The gradient of the summed loss of two networks, with respect to one network's parameters,
+    is that network's own gradient (float64)."""
     gen = generator(0, "init")
     widths, R, n, fan_in, out = (3, 5), 2, 7, 6, 4
-    params = [p.detach().double().requires_grad_(True) for p in init_blocks(R, fan_in, widths, out, gen)]
+    params = [p.detach().double().requires_grad_(True) for p in init_mlps(R, fan_in, widths, out, gen)]
+    assert [tuple(p.shape) for p in params] == [(R, fan_in, 3), (R, 1, 3), (R, 3, out), (R, 1, out), (R, fan_in, 5), (R, 1, 5), (R, 5, out), (R, 1, out)]
     with torch.no_grad():
         for p in params[1::2]:
             p.normal_(generator=gen)  # non-zero biases, so that they are tested too
     x = torch.randn((R, n, fan_in), generator=gen, dtype=torch.float64)
     target = torch.randn((R, n, out), generator=gen, dtype=torch.float64)
-    outs = block_heads(params, torch.relu(block_hidden(params, x)), widths)
-    sum((o - target).pow(2).sum() for o in outs).backward()
-    start = 0
-    for j, w in enumerate(widths):
-        own = [params[0][..., start : start + w].detach().clone().requires_grad_(True), params[1][..., start : start + w].detach().clone().requires_grad_(True),
-               params[2 + 2 * j].detach().clone().requires_grad_(True), params[3 + 2 * j].detach().clone().requires_grad_(True)]
-        (block_heads(own, torch.relu(block_hidden(own, x)), (w,))[0] - target).pow(2).sum().backward()
-        assert torch.allclose(params[0].grad[..., start : start + w], own[0].grad, rtol=1e-12, atol=1e-12)
-        assert torch.allclose(params[1].grad[..., start : start + w], own[1].grad, rtol=1e-12, atol=1e-12)
-        assert torch.allclose(params[2 + 2 * j].grad, own[2].grad, rtol=1e-12, atol=1e-12)
-        assert torch.allclose(params[3 + 2 * j].grad, own[3].grad, rtol=1e-12, atol=1e-12)
-        start += w
+    sum((o - target).pow(2).sum() for o in mlp_heads(params, [torch.relu(h) for h in mlp_hidden(params, x)])).backward()
+    for j in range(len(widths)):
+        own = [p.detach().clone().requires_grad_(True) for p in params[4 * j : 4 * j + 4]]
+        (mlp_heads(own, [torch.relu(h) for h in mlp_hidden(own, x)])[0] - target).pow(2).sum().backward()
+        for p, q in zip(params[4 * j : 4 * j + 4], own, strict=True):
+            assert torch.allclose(p.grad, q.grad, rtol=1e-12, atol=1e-12)
 
 
 def test_ridge_probe_reads_separable_features():
