@@ -22,11 +22,15 @@ from maps import test_ood_gap as map_ood_gap
 from maps import test_persistence as map_persistence
 from properties import test_controls as controls
 from properties import test_digits as digits
+from properties import test_digits_figure1 as fig1_digits
+from properties import test_digits_figure4 as fig4_digits
+from properties import test_digits_figure5 as fig5_digits
 from properties import test_distillation as distillation
 from properties import test_dose_response as dose
 from properties import test_figure_3abc as fig3
 from properties import test_figure_3d as fig3d
 from properties import test_latent_reduction as latent
+from properties.digits_figures import FiguresRegime
 from tests.device_guard import ImplicitHostTransfer, MixedDevices, device_guard
 from theorems import test_lemma_1_1 as l11
 from theorems import test_lemma_1_2 as l12
@@ -37,6 +41,14 @@ from theorems import test_theorem_4_4 as t44
 
 LEVEL = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES["ci"]).per_assertion
 SMALL = paper_regime(4, steps=120).with_(m=16)
+def small_figures(regime: FiguresRegime):  # noqa: ANN201
+    """The digits figures' run, tiny: 12 teacher steps, two widths per family."""
+    cfg = regime.config()
+    d = replace(cfg.distillation, teacher_width=8, width=16, teacher_steps=12)
+    return replace(cfg, distillation=d, teacher_widths=(8, 4), teacher_checkpoints=(4,), student_widths=(16, 8),
+                   standard_widths=(8, 4) if regime.families else ())
+
+
 MAP_SLOPE = Grid(Axis("slope", (0.0,), "slope"), Axis("k_bg", (8,), "k_bg"), 2)  # one cell, two replicates
 
 
@@ -119,6 +131,9 @@ GUARDED = {
     "digits/border-sign": (digits.check_border_sign, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
     "digits/ood-gap": (digits.check_ood_gap, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
     "digits/distillation": (digits.check_distillation, lambda r: replace(digits.paper_distillation(r), teacher_steps=20), digits.DistillRegime(replicates=3, steps=20, width=16)),
+    "digits/three-families": (fig1_digits.check_three_families, small_figures, FiguresRegime(steps=12, replicates=3)),
+    "digits/activation-rates": (fig4_digits.check_activation_rates, small_figures, FiguresRegime(steps=12, families=False, replicates=3)),
+    "digits/selectivity": (fig5_digits.check_selectivity, small_figures, FiguresRegime(steps=12, families=False, replicates=3)),
 }
 
 

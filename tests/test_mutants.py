@@ -20,11 +20,15 @@ from maps import test_ood_gap as map_ood_gap
 from maps import test_persistence as map_persistence
 from properties import test_controls as controls
 from properties import test_digits as digits
+from properties import test_digits_figure1 as fig1_digits
+from properties import test_digits_figure4 as fig4_digits
+from properties import test_digits_figure5 as fig5_digits
 from properties import test_distillation as distillation
 from properties import test_dose_response as dose
 from properties import test_figure_3abc as fig3
 from properties import test_figure_3d as fig3d
 from properties import test_latent_reduction as latent
+from properties.digits_figures import FiguresRegime
 from tests import mutants as mu
 from theorems import test_lemma_1_1 as l11
 from theorems import test_lemma_1_2 as l12
@@ -38,6 +42,8 @@ REG = paper_regime(16)
 SHORT = REG.with_(steps=3000)
 NET = l11.NetworkDraw()
 DIGITS = digits.DigitsRegime(replicates=8, steps=2000)
+FIGURES = FiguresRegime(steps=1000, replicates=8)  # digits Figures 1, 4, 5: 1 000 steps (the ci profile's claims showed by 500)
+FIGURE_UNITS = FiguresRegime(steps=1000, families=False, replicates=8)
 MAP_CELL_SLOPE = Grid(Axis("slope", (0.0,), "slope"), Axis("k_bg", (8,), "k_bg"), 16)
 MAP_CELL_PERSISTENCE = Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("m", (64,), "m"), PERSISTENCE.grid("ci").replicates)
 MAP_CELL_ONSET = Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("eps", (0.16,), "eps"), ONSET.grid("ci").replicates)
@@ -73,6 +79,23 @@ def identity_for_relu_digits(regime, activation):  # noqa: ANN001, ANN202
 
 def ood_aware_digits_student(regime):  # noqa: ANN001, ANN202
     return replace(regime.config(), train_on_ood=True)
+
+
+def ood_aware_families_student(regime):  # noqa: ANN001, ANN202
+    """Students fitted on the ID and the negated-border images together (one width per family, for cost)."""
+    cfg = regime.config()
+    return replace(cfg, distillation=replace(cfg.distillation, train_on_ood=True), teacher_widths=(64,), teacher_checkpoints=(),
+                   student_widths=(256,), standard_widths=(64,))
+
+
+def identity_student(regime):  # noqa: ANN001, ANN202
+    """A student whose hidden layer is the identity (a linear student with the ReLU student's parameters)."""
+    return replace(regime.config(), student_activation=Activation("identity"))
+
+
+def frozen_hidden_student(regime):  # noqa: ANN001, ANN202
+    """A student whose hidden layer stays at its init; only its readout trains (random features)."""
+    return replace(regime.config(), train_first_layer=False)
 
 
 def broken_dictionary(reg):  # noqa: ANN001, ANN202
@@ -113,6 +136,9 @@ CASES = {
     "digits/border-sign": (digits.check_border_sign, zero_mean_border, DIGITS),
     "digits/ood-gap": (digits.check_ood_gap, identity_for_relu_digits, DIGITS),
     "digits/distillation": (digits.check_distillation, ood_aware_digits_student, digits.DistillRegime(width=128, steps=1000, batch=32, replicates=8)),
+    "digits/three-families": (fig1_digits.check_three_families, ood_aware_families_student, FIGURES),
+    "digits/activation-rates": (fig4_digits.check_activation_rates, identity_student, FIGURE_UNITS),
+    "digits/selectivity": (fig5_digits.check_selectivity, frozen_hidden_student, FIGURE_UNITS),
     "invariant/latent-equals-full": (latent.check_latent_equals_full, broken_dictionary, latent.CouplingRegime()),
     # validity maps, each on one inside cell of its region (the two contamination maps share the runs)
     "map/theorem-4.2/contamination-ratio": (map_contamination.check_contamination_map, mu.zero_mean_background_at_slope, MAP_CELL_SLOPE),
