@@ -71,8 +71,9 @@ class StudyProfile:
     the statistics that are not one number per replicate (``heavy_groups`` likewise). ``draws``:
     resampled batches per pool for miss and fail rates; ``tail_draws`` for the ``tail_statistics``
     most skewed statistics, at the check's own level. ``batch``: replicates per simulator call.
-    ``pool_seconds``: a check whose first batch shows that its full pool would take longer gets the
-    pool those seconds buy (never under ``4 R``), and its record says so."""
+    ``pool_seconds``: a pool stops growing once it holds ``4 R`` replicates and this many seconds have
+    passed (at a batch's end), and its record says so. Tests whose pools would cost too much get
+    declared sizes (``POOL_SIZES``)."""
 
     name: str
     pool_factor: int
@@ -85,15 +86,15 @@ class StudyProfile:
     batch: int = 512
     power_pool: int = 256
     power_draws: int = 2000
-    pool_seconds: float = math.inf  # a pool is cut to what this many seconds of simulation buy (from a first batch's timing)
+    pool_seconds: float = math.inf  # a pool stops growing (at a batch's end, once it holds 4 R) after this many seconds
     power_departures: tuple[str, ...] | None = None  # the departures studied (None: all)
 
 
 STUDIES = {
     "ci": StudyProfile("ci", pool_factor=64, heavy_pool_factor=4, groups=200, heavy_groups=0, draws=1_000_000, tail_draws=10_000_000, power_pool=128,
-                       pool_seconds=25.0, power_departures=("leaky-from-relu", "leaky-from-identity", "label-noise", "zero-mean-shift")),
+                       power_departures=("leaky-from-relu", "leaky-from-identity", "label-noise", "zero-mean-shift")),
     "default": StudyProfile("default", pool_factor=64, heavy_pool_factor=8, groups=200, heavy_groups=50, draws=2_000_000, tail_draws=10_000_000,
-                            pool_seconds=900.0),
+                            pool_seconds=1800.0),
 }
 
 # Families whose runs cost seconds per replicate (the general setting, distillation, digits,
@@ -583,6 +584,38 @@ def group_study(sample: Sample, f: Finding, tgt: Target, relaxed: float, groups:
 
 # --- the study -------------------------------------------------------------------------------------
 
+# Pool sizes (in units of the check's R) and fresh-seed groups declared per test where the profile's
+# would cost too much on 2 CPU cores, with the reason; None keeps the profile's figure.
+POOL_SIZES: dict[str, dict[str, tuple[int | None, int | None]]] = {
+    # 100 000 samples per replicate in float64: about 0.5 s per replicate
+    "theorems/test_lemma_1_1.py": {"ci": (16, None)},
+    # a 51 200-sample population and 600 batches per replicate in float64: about 0.4 s per replicate; 50 groups of 16 for the fits
+    "theorems/test_lemma_1_2.py": {"ci": (8, 50), "default": (32, 200)},
+    # four training runs (k_bg = 4, 8, 16, 24) per replicate
+    "theorems/test_theorem_4_3.py::test_ood_error_grows_with_background": {"ci": (None, 50)},
+    # six training runs (one per LeakyReLU slope) per replicate
+    "properties/test_dose_response.py": {"ci": (16, 50)},
+    # twice the profile's replicates per check, 6000 steps each
+    "theorems/test_theorem_4_1.py::test_persistence": {"ci": (32, None)},
+    # the maps' inside cells: 128 replicates per cell (persistence, 3840 steps), two cells of 6000 steps (contamination)
+    "maps/test_persistence.py": {"ci": (4, None)},
+    "maps/test_contamination.py": {"ci": (16, None)},
+    "maps/test_ood_gap.py": {"ci": (16, None)},
+    "maps/test_onset.py": {"ci": (16, None)},
+}
+
+
+def _pool_size(call: CheckCall, study: StudyProfile) -> tuple[int, int]:
+    """(pool factor, fresh-seed groups) for a call under the study profile."""
+    factor = study.heavy_pool_factor if call.heavy else study.pool_factor
+    groups = study.heavy_groups if call.heavy else study.groups
+    for prefix, sizes in POOL_SIZES.items():
+        if call.test.startswith(prefix) and study.name in sizes:
+            f, g = sizes[study.name]
+            factor, groups = f if f is not None else factor, g if g is not None else groups
+    return factor, groups
+
+
 # Replicates per simulator call where a check's memory grows fast with them (the default is the
 # study profile's ``batch``): Lemma 1.1 holds 100 000 samples per replicate, Lemma 1.2 a 51 200-sample
 # population and 100 batches per size per replicate, in float64.
@@ -628,8 +661,7 @@ def study_call(call: CheckCall, study: StudyProfile, level: float, device: str, 
         shrink, note = STUDY_REGIMES[call.test]
         call = call.with_regime(shrink(call.regime))
     R = call.regime.replicates
-    factor = study.heavy_pool_factor if call.heavy else study.pool_factor
-    groups = study.heavy_groups if call.heavy else study.groups
+    factor, groups = _pool_size(call, study)
     batch = POOL_BATCH.get(call.module, study.batch)
     probe = run_pool(call, min(R, batch), batch, level, device)
     if wanted is not None and not set(_claims_of(probe)) & set(wanted):
@@ -638,9 +670,6 @@ def study_call(call: CheckCall, study: StudyProfile, level: float, device: str, 
         return {"call": call, "pool": probe, "targets": {}, "records": [], "pool_seconds": probe.seconds}
     clustered = any(s.kind == "clustered" for s in probe.samples.values())
     total = max(factor, groups if clustered else 0) * R
-    per_replicate = probe.seconds / max(1, min(R, batch))
-    if math.isfinite(study.pool_seconds):  # batches small enough for the time limit to bite between them
-        batch = max(R, min(batch, int(study.pool_seconds / 4 / max(per_replicate, 1e-9)) // R * R))
     pool = run_pool(call, total, batch, level, device, seconds=study.pool_seconds, at_least=4 * R)
     if pool.replicates < total:
         total = pool.replicates

@@ -203,7 +203,7 @@ each a fresh seed, at a relaxed level. The fresh-seed fail rate is the probabili
 {% for r in e.rows %}<tr><td class="{{ r.verdict }}">{{ r.verdict }}</td><td>{{ r.statistic }}{% if r.note %}<br><span class="small">{{ r.note }}</span>{% endif %}</td>
 <td>{{ fmt(r.estimate) }}</td><td>[{{ fmt(r.ci_low) }}, {{ fmt(r.ci_high) }}] {{ r.method }}{% if r.nominal_levels %}<br>
 <span class="small">computed at per-tail levels {{ fmt(r.nominal_levels) }}</span>{% endif %}</td><td>{{ fmt(r.level) }}{% if r.level_bounds %}<br>
-<span class="small">{{ r.level_bounds }}{% if r.delivered_level is not none %}; delivered {{ fmt(r.delivered_level) }}{% endif %}</span>{% endif %}</td><td>{{ thr(r) }}</td>
+<span class="small">{{ r.level_bounds }}{% if r.get("delivered_level") is not none %}; delivered {{ fmt(r.delivered_level) }}{% endif %}</span>{% endif %}</td><td>{{ thr(r) }}</td>
 <td>{{ fmt(r.detectable_effect) }}</td><td>{{ r.replicates }}</td><td class="small">{{ fmt(r.regime) }}</td><td>{{ r.seed }}</td><td>{{ r.device }}</td>
 <td>{{ r.duration_s }}</td><td><code>{{ r.replay }}</code></td></tr>{% endfor %}</table>
 {% for t in e.tables %}<h3>{{ t.title }}</h3><table><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr>
