@@ -29,6 +29,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -120,6 +121,16 @@ def test_depth_3(fc, regime: DepthRegime) -> None:
     fc.check(check_depth, paper_setting, regime)
 
 
+# A finding, recorded, not hidden: a strict xfail under ci (measured) and default (from a prototype replicate at
+# 20 000 iterations; the pinned default run was not made here), so the day it passes CI fails and it is looked at again.
+FINDING_DEPTH_4 = (
+    "ci (300 iterations, 8 replicates): the first-layer background correlation ends at 1.007 times its initial value (replicates 0.965-1.04; "
+    "log 0.0071 [-0.067, inf) against >= log 1.154), the level of a linear network's drift, while the core correlation grows 0.20 -> 0.36 and "
+    "the OOD loss exceeds the training loss (log ratio 12.9 [11.4, inf)); a prototype replicate at 20 000 iterations (seed 1) ended at 0.991 "
+    "times: at depth 4 the first layer's contamination is gone at this threshold")
+
+
+@pytest.mark.xfail(PROFILE.name in ("ci", "default"), reason=FINDING_DEPTH_4, strict=True)
 @fc_settings(heavy=True)
 @given(regime=REGIMES_4)
 @example(regime=PAPER_4)

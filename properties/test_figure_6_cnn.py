@@ -58,6 +58,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -236,8 +237,26 @@ def check_grad_cam(make_model, regime: CnnRegime, *, level: float, device: str) 
 
 REGIMES = st.builds(CnnRegime, replicates=st.just(R), seed=SEEDS)
 PAPER = CnnRegime()
+MEASURED = active_profile().name in ("ci", "default")  # the profiles whose pinned runs gave the findings below
+
+# Findings of the pinned runs, recorded, not hidden: each test is a strict xfail under the profiles that
+# measured it, so the day a claim passes CI fails and the finding is looked at again.
+FINDING_FEATURE_VISUALISATION = (
+    "the paired contrast of the maximisers' mean hue projection is 0.437 [0.205, inf) under ci (40 replicates; bordered 0.495, unbordered "
+    "0.057) and 0.414 [0.232, inf) under default (60), against >= 0.239: the bordered net's maximisers lean to the border's hue (about 1.8 "
+    "times the threshold), but the unbordered net's random hues (sd about 0.2 across seeds) keep the lower bound under the threshold at the "
+    "suite's per-interval level")
+FINDING_OOD_GAP = (
+    "the bordered net loses 0.470 [0.373, inf) test accuracy without its border (0.914 -> 0.444, PASS), but its excess over the unbordered "
+    "net's drop when the border is added (0.932 -> 0.591) is 0.129 [0.017, inf) under ci and 0.118 [0.017, inf) under default, against "
+    ">= 0.069: an unseen border disturbs the unbordered net almost as much as losing its border disturbs the bordered one")
+FINDING_GRAD_CAM = (
+    "the bordered net's Grad-CAM puts 0.366 of its mass on border pixels against the unbordered net's 0.371 on the same images: paired "
+    "contrast -0.004 [-0.089, inf) under ci, -0.016 [-0.083, inf) under default, against >= 0.05; both lie below the border's area share "
+    "0.556: Grad-CAM for the correct class does not point at the border, though the maximisers take its colour")
 
 
+@pytest.mark.xfail(MEASURED, reason=FINDING_FEATURE_VISUALISATION, strict=True)
 @fc_settings(heavy=True)
 @given(regime=REGIMES)
 @example(regime=PAPER)
@@ -245,6 +264,7 @@ def test_feature_visualisation(fc, regime: CnnRegime) -> None:
     fc.check(check_feature_visualisation, paper_cnn, regime)
 
 
+@pytest.mark.xfail(MEASURED, reason=FINDING_OOD_GAP, strict=True)
 @fc_settings(heavy=True)
 @given(regime=REGIMES)
 @example(regime=PAPER)
@@ -252,6 +272,7 @@ def test_ood_gap(fc, regime: CnnRegime) -> None:
     fc.check(check_ood_gap, paper_cnn, regime)
 
 
+@pytest.mark.xfail(MEASURED, reason=FINDING_GRAD_CAM, strict=True)
 @fc_settings(heavy=True)
 @given(regime=REGIMES)
 @example(regime=PAPER)
