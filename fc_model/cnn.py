@@ -268,7 +268,7 @@ def train_cnn(cfg: CnnSetting, arms: tuple[Border, ...], test_borders: tuple[Bor
     * **Accuracy** on the test images (the same images and crops for every arm) under each of
       ``test_borders``; on the training crops of the last step under the arm's own border.
     * **Feature visualisation** of every channel ``k`` of the last conv layer: projected gradient
-      ascent from grey (``0.5``, plus a ``U(+-0.01)`` jitter) on ``mean_pos pre_k(x) - vis_l2 x
+      ascent from grey (``0.5``, plus a ``U(+-0.01)`` jitter, the same for every arm of a replicate) on ``mean_pos pre_k(x) - vis_l2 x
       mean (x - 0.5)^2`` (the channel's mean pre-activation over the map: it has a gradient where
       the ReLU is off), each step ``x <- clip(x + vis_lr g / rms(g), 0, 1)``. Its **hue
       projection** is ``sum_pix <chroma(x_pix), u> / sum_pix |chroma(x_pix)|`` (``chroma`` = a

@@ -235,6 +235,9 @@ def check_grad_cam(make_model, regime: CnnRegime, *, level: float, device: str) 
     return Outcome([f], asdict(regime), regime.seed, [cam_figure(res)])
 
 
+# The three tests read one memoised training run per worker: under pytest -n a worker that runs none of them
+# trains nothing, one that runs two or three trains once (xdist's loadgroup, which would keep them on one
+# worker, assigns groups through the node id and has no effect under pytest 9.2, which no longer reads it).
 REGIMES = st.builds(CnnRegime, replicates=st.just(R), seed=SEEDS)
 PAPER = CnnRegime()
 MEASURED = active_profile().name in ("ci", "default")  # the profiles whose pinned runs gave the findings below
