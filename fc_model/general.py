@@ -1,4 +1,4 @@
-"""The general numerical setting of Figure 3(d), batched over replicates.
+"""The general numerical setting of Figure 3(d), batched over replicates, and its variants.
 
 Facts from the authors' public code (the script ``toy.py`` of their GitHub repository
 trzhang0116/feature-contamination): logistic loss, AdamW (lr 1e-3, weight decay 1e-3), a
@@ -7,6 +7,18 @@ random orthogonal map into input dimension 256, a fixed training set of n = 1000
 batch; class +1 core uniform on the unit sphere, class -1 on the radius-2 sphere; background
 ``U(0,1)^32`` in training and ``-U(0,1)^32`` at test. "Correlation" is the mean over neurons of
 the L2 norm of the first-layer weights projected onto the core (background) subspace.
+
+The same script's switches, as facts: ``loss_name`` (logistic or hinge), ``opt`` (AdamW, or SGD
+with momentum 0.9 and the same learning rate and weight decay), ``nonlinear = False`` (the core
+is ``U[0,1]^32`` for class +1 and ``-U[0,1]^32`` for class -1: the ``signed`` core here),
+``mlp_freeze_output`` (the output weights set to ``+1/width`` for the first half of the last
+hidden layer and ``-1/width`` for the rest, and the whole output layer, its bias included,
+excluded from training) and ``mlp_n_layers`` (linear layers, ``>= 2``; hidden layers of width
+``width``, the activation after every layer but the last). Its README names hinge + SGD +
+``nonlinear = False`` + frozen output as the configuration that matches the theory.
+
+Every variant runs through the one training loop below, so the default (logistic, AdamW, sphere
+core, two layers) is the Figure 3(d) run it always was.
 """
 
 from __future__ import annotations
@@ -21,7 +33,11 @@ from fc_model.config import Activation, Sphere, Uniform, _finite, _int_at_least
 from fc_model.data import generator, orthonormal_columns
 from fc_model.host import to_host
 from fc_model.model import resolve_device
-from fc_model.network import activate
+from fc_model.network import activate, second_layer
+
+LOSSES = ("logistic", "hinge")
+OPTIMIZERS = ("adamw", "sgd")
+CORES = ("sphere", "signed")
 
 
 @dataclass(frozen=True)
@@ -41,28 +57,50 @@ class GeneralSetting:
     background: Uniform = field(default_factory=Uniform)
     ood_background: Uniform = field(default_factory=lambda: Uniform(-1.0, 0.0))
     record_every: int = 500
+    loss: str = "logistic"  # "logistic": log(1 + exp(-y f)); "hinge": max(0, 1 - y f)
+    optimizer: str = "adamw"  # "adamw", or "sgd" (with ``momentum``; weight decay added to the gradient, as torch.optim.SGD)
+    momentum: float = 0.9  # SGD only
+    freeze_output: bool = False  # output weights fixed at +-1/width (first half +), output bias fixed at its init draw
+    core: str = "sphere"  # "sphere": core_pos / core_neg spheres; "signed": y * U[0,1]^k_core
+    layers: int = 2  # linear layers (the authors' mlp_n_layers): layers - 1 hidden layers of width ``width``
 
     def __post_init__(self) -> None:
-        for name, low in (("k_core", 1), ("k_bg", 1), ("width", 1), ("n_train", 2), ("n_test", 2), ("iterations", 0), ("record_every", 1)):
+        for name, low in (("k_core", 1), ("k_bg", 1), ("width", 1), ("n_train", 2), ("n_test", 2), ("iterations", 0), ("record_every", 1), ("layers", 2)):
             _int_at_least(name, getattr(self, name), low)
         _int_at_least("d", self.d, self.k_core + self.k_bg)
-        for name in ("lr", "weight_decay"):
+        for name in ("lr", "weight_decay", "momentum"):
             _finite(name, getattr(self, name))
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        for name, allowed in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("core", CORES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if not isinstance(self.freeze_output, bool):
+            raise ValueError(f"freeze_output must be True or False, got {self.freeze_output!r}")
+        if self.freeze_output and self.width % 2:
+            raise ValueError(f"width must be even when freeze_output is set (half +1/width, half -1/width), got {self.width}")
 
 
 @dataclass
 class GeneralResult:
-    """Per checkpoint and replicate (``n_checkpoints x R``), on the host."""
+    """Per checkpoint and replicate (``n_checkpoints x R``), on the host.
+
+    ``asymmetry``: the mean over the last hidden layer's neurons of ``Delta_k = y_k (p_k(+1) -
+    p_k(-1))``, ``p_k(c)`` the share of class-``c`` training points on which neuron ``k``'s
+    pre-activation is positive and ``y_k`` the sign of its current output weight (its own class;
+    with a frozen output layer, the theory's ``sign(a_k)``). ``train_loss`` and ``ood_loss`` are the
+    setting's loss (logistic or hinge), on the training set and on the OOD test set."""
 
     steps: list[int]
     core_corr: torch.Tensor  # n_checkpoints x R
     bg_corr: torch.Tensor
     train_loss: torch.Tensor
     ood_loss: torch.Tensor
+    asymmetry: torch.Tensor
 
 
 def _sphere(gen: torch.Generator, shape: tuple[int, ...], dim: int, radius: float, dtype: torch.dtype) -> torch.Tensor:
@@ -73,29 +111,43 @@ def _sphere(gen: torch.Generator, shape: tuple[int, ...], dim: int, radius: floa
 def general_data(cfg: GeneralSetting, gen: torch.Generator, R: int, n: int, dtype: torch.dtype, *, ood: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Latent data ``R x n x (k_core + k_bg)`` and labels ``R x n``."""
     y = torch.randint(0, 2, (R, n), generator=gen, device=gen.device).to(dtype).mul_(2).sub_(1)
-    pos = _sphere(gen, (R, n), cfg.k_core, cfg.core_pos.radius, dtype)
-    neg = _sphere(gen, (R, n), cfg.k_core, cfg.core_neg.radius, dtype)
-    core = torch.where((y > 0).unsqueeze(-1), pos, neg)
+    if cfg.core == "signed":
+        core = torch.rand((R, n, cfg.k_core), generator=gen, device=gen.device, dtype=dtype) * y.unsqueeze(-1)
+    else:
+        pos = _sphere(gen, (R, n), cfg.k_core, cfg.core_pos.radius, dtype)
+        neg = _sphere(gen, (R, n), cfg.k_core, cfg.core_neg.radius, dtype)
+        core = torch.where((y > 0).unsqueeze(-1), pos, neg)
     u = torch.rand((R, n, cfg.k_bg), generator=gen, device=gen.device, dtype=dtype)
     bg = (cfg.ood_background if ood else cfg.background).from_unit(u)
     return torch.cat([core, bg], -1), y
 
 
 def init_params(cfg: GeneralSetting, gen: torch.Generator, R: int, dtype: torch.dtype) -> list[torch.Tensor]:
-    """PyTorch's default ``nn.Linear`` init: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for weights and biases."""
+    """PyTorch's default ``nn.Linear`` init: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` for weights and biases.
+
+    Layer by layer, weight then bias (``[W1, b1, W2, b2, ...]``, ``W_i`` as ``R x out x in``, biases
+    ``R x 1 x out``), so a two-layer setting draws exactly what it drew before depth existed.
+    With ``freeze_output`` the output weights are then set to ``+-1/width`` (the draw is made all
+    the same, so the other parameters do not depend on the switch)."""
 
     def u(shape: tuple[int, ...], fan_in: int) -> torch.Tensor:
         b = 1.0 / math.sqrt(fan_in)
         return (torch.rand(shape, generator=gen, device=gen.device, dtype=dtype) * 2 - 1) * b
 
-    return [u((R, cfg.width, cfg.d), cfg.d), u((R, 1, cfg.width), cfg.d), u((R, 1, cfg.width), cfg.width), u((R, 1, 1), cfg.width)]
+    dims = [cfg.d] + [cfg.width] * (cfg.layers - 1) + [1]
+    params: list[torch.Tensor] = []
+    for fan_in, out in zip(dims[:-1], dims[1:], strict=True):
+        params += [u((R, out, fan_in), fan_in), u((R, 1, out), fan_in)]
+    if cfg.freeze_output:
+        params[-2] = second_layer(cfg.width, dtype, gen.device).expand(R, 1, cfg.width).clone()
+    return params
 
 
 def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> GeneralResult:
-    """AdamW on the logistic loss, full batch, ``replicates`` networks batched on dimension 0.
+    """Full-batch training of ``replicates`` networks batched on dimension 0 (AdamW or SGD with momentum).
 
-    AdamW is elementwise and each replicate's loss depends only on its own parameters, so one
-    optimiser over the stacked tensors is exactly ``replicates`` independent optimisers. The
+    Both optimisers are elementwise and each replicate's loss depends only on its own parameters,
+    so one optimiser over the stacked tensors is exactly ``replicates`` independent optimisers. The
     parameters and data live on ``device``; the recorded curves cross to the host once, at the end.
     """
     if not isinstance(replicates, int) or replicates < 1:
@@ -105,24 +157,46 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
     M = orthonormal_columns(generator(seed, "dictionary", dev), R, cfg.d, cfg.k_core + cfg.k_bg, dtype)
     z, y = general_data(cfg, generator(seed, "train", dev), R, cfg.n_train, dtype, ood=False)
     zt, yt = general_data(cfg, generator(seed, "eval", dev), R, cfg.n_test, dtype, ood=True)
-    W1, b1, W2, b2 = init_params(cfg, generator(seed, "init", dev), R, dtype)
-    # the first layer is stored transposed (R x d x width, contiguous): the forward and weight-gradient
-    # bmm then read contiguous operands, about 25% faster on CPU than the nn.Linear layout
-    params = [p.requires_grad_(True) for p in (W1.transpose(1, 2).contiguous(), b1, W2, b2)]
-    W1t, b1, W2, b2 = params
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    drawn = init_params(cfg, generator(seed, "init", dev), R, dtype)
+    # weights are stored transposed (R x in x out, contiguous): the forward and weight-gradient bmm
+    # then read contiguous operands, about 25% faster on CPU than the nn.Linear layout
+    weights = [w.transpose(1, 2).contiguous() for w in drawn[0::2]]
+    biases = drawn[1::2]
+    trainable = [p for pair in zip(weights, biases, strict=True) for p in pair]
+    if cfg.freeze_output:
+        trainable = trainable[:-2]  # the output layer (weights and bias) keeps its values, as the authors' requires_grad = False
+    params = [p.requires_grad_(True) for p in trainable]
+    W1t, b1 = weights[0], biases[0]
+    hidden = list(zip(weights[1:-1], biases[1:-1], strict=True))
+    Wout_t, bout = weights[-1], biases[-1]
+    if cfg.optimizer == "adamw":
+        opt: torch.optim.Optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    else:
+        opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     Mt = M.transpose(1, 2).contiguous()  # R x (k_core + k_bg) x d
 
     def latent_weights() -> torch.Tensor:
         """``M^T W1^T`` (``R x (k_core + k_bg) x width``): row ``i`` is every neuron's projection on feature ``i``."""
         return torch.bmm(Mt, W1t)
 
-    def logits(latent: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
+    def last_hidden(latent: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
+        """Pre-activations of the last hidden layer (``R x n x width``)."""
         # x W1^T = (z M^T) W1^T = z (M^T W1^T): the same first layer applied to x = M z, with a third
-        # of the multiply-adds (d = 256 against k_core + k_bg = 64). W1 itself, and AdamW, stay in input space.
-        h = activate(cfg.activation, torch.baddbmm(b1, latent, P))
-        return torch.baddbmm(b2, h, W2.transpose(1, 2)).squeeze(-1)
+        # of the multiply-adds (d = 256 against k_core + k_bg = 64). W1 itself, and the optimiser, stay in input space.
+        pre = torch.baddbmm(b1, latent, P)
+        for Wt, b in hidden:
+            pre = torch.baddbmm(b, activate(cfg.activation, pre), Wt)
+        return pre
 
+    def output(pre: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(bout, activate(cfg.activation, pre), Wout_t).squeeze(-1)
+
+    def loss_of(f: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        margin = labels * f
+        return (F.softplus(-margin) if cfg.loss == "logistic" else torch.relu(1 - margin)).mean(-1)
+
+    pos = (y > 0).to(dtype)
+    n_pos, n_neg = pos.sum(-1, keepdim=True).clamp_min(1), (1 - pos).sum(-1, keepdim=True).clamp_min(1)
     steps: list[int] = []
     rows: list[tuple[torch.Tensor, ...]] = []
 
@@ -130,13 +204,18 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
         with torch.no_grad():
             core = P[:, : cfg.k_core].norm(dim=1).mean(-1)  # per neuron, the norm of its core projection
             bg = P[:, cfg.k_core :].norm(dim=1).mean(-1)
-            ood = F.softplus(-yt * logits(zt, P)).mean(-1)
+            ood = loss_of(output(last_hidden(zt, P)), yt)
+            active = (last_hidden(z, P) > 0).to(dtype)  # R x n x width
+            rate_pos = torch.bmm(pos.unsqueeze(1), active).squeeze(1) / n_pos
+            rate_neg = torch.bmm((1 - pos).unsqueeze(1), active).squeeze(1) / n_neg
+            own = torch.sign(Wout_t.squeeze(-1))  # R x width: the class each neuron votes for
+            asym = (own * (rate_pos - rate_neg)).mean(-1)
         steps.append(step)
-        rows.append((core, bg, train_loss.detach(), ood))
+        rows.append((core, bg, train_loss.detach(), ood, asym))
 
     for it in range(cfg.iterations + 1):
         P = latent_weights()
-        loss = F.softplus(-y * logits(z, P)).mean(-1)
+        loss = loss_of(output(last_hidden(z, P)), y)
         if it % cfg.record_every == 0 or it == cfg.iterations:
             record(it, loss, P.detach())
         if it == cfg.iterations:
@@ -144,6 +223,6 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
         opt.step()
-    names = ("core", "bg", "train", "ood")
+    names = ("core", "bg", "train", "ood", "asym")
     host = to_host({n: torch.stack(c) for n, c in zip(names, zip(*rows, strict=True), strict=True)})  # one crossing to the host
     return GeneralResult(steps, *(host[n] for n in names))

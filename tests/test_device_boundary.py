@@ -29,8 +29,11 @@ from properties import test_distillation as distillation
 from properties import test_dose_response as dose
 from properties import test_figure_3abc as fig3
 from properties import test_figure_3d as fig3d
+from properties import test_figure_3d_depth as depth
+from properties import test_figure_6_cnn as cnn
 from properties import test_latent_reduction as latent
 from properties.digits_figures import FiguresRegime
+from properties import test_theory_matching as theory_matching
 from tests.device_guard import ImplicitHostTransfer, MixedDevices, device_guard
 from theorems import test_lemma_1_1 as l11
 from theorems import test_lemma_1_2 as l12
@@ -49,6 +52,7 @@ def small_figures(regime: FiguresRegime):  # noqa: ANN201
                    standard_widths=(8, 4) if regime.families else ())
 
 
+SMALL_CNN = lambda r: replace(cnn.paper_cnn(r), setting=replace(r.setting(), vis_steps=3))  # noqa: E731 - three training and ascent steps
 MAP_SLOPE = Grid(Axis("slope", (0.0,), "slope"), Axis("k_bg", (8,), "k_bg"), 2)  # one cell, two replicates
 
 
@@ -134,6 +138,14 @@ GUARDED = {
     "digits/three-families": (fig1_digits.check_three_families, small_figures, FiguresRegime(steps=12, replicates=3)),
     "digits/activation-rates": (fig4_digits.check_activation_rates, small_figures, FiguresRegime(steps=12, families=False, replicates=3)),
     "digits/selectivity": (fig5_digits.check_selectivity, small_figures, FiguresRegime(steps=12, families=False, replicates=3)),
+    "deep/feature-visualisation": (cnn.check_feature_visualisation, SMALL_CNN, cnn.CnnRegime(steps=3, replicates=3)),
+    "deep/ood-gap": (cnn.check_ood_gap, SMALL_CNN, cnn.CnnRegime(steps=3, replicates=3)),
+    "deep/grad-cam": (cnn.check_grad_cam, SMALL_CNN, cnn.CnnRegime(steps=3, replicates=3)),
+    # the thresholds are those of a 2 000-iteration run; the run itself is 20 iterations of a narrow network
+    "figure-3abc/theory-matching": (theory_matching.check_theory_matching, lambda r: replace(r.setting(), iterations=20, width=16, record_every=5),
+                                    theory_matching.TheoryMatchingRegime(iterations=2000, replicates=3)),
+    "figure-3d/depth-3": (depth.check_depth, lambda r: replace(r.setting(), width=16), depth.DepthRegime(layers=3, iterations=20, replicates=3)),
+    "figure-3d/depth-4": (depth.check_depth, lambda r: replace(r.setting(), width=16), depth.DepthRegime(layers=4, iterations=20, replicates=3)),
 }
 
 

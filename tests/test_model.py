@@ -36,6 +36,8 @@ from fc_model.simulate import resolve_device
     (lambda: Activation("swish"), "activation"), (lambda: Activation("leaky_relu", 1.5), "slope"), (lambda: FeatureModel(layout="mixed"), "layout"),
     (lambda: FeatureModel(noise=-1.0), "noise"), (lambda: Network(sigma0=0.0), "sigma0"), (lambda: resolve_device("tpu"), "device"),
     (lambda: GeneralSetting(lr=0.0), "lr"), (lambda: Distillation(width=0), "width"), (lambda: SGD(batch=0), "batch"),
+    (lambda: GeneralSetting(loss="mse"), "loss"), (lambda: GeneralSetting(optimizer="adam"), "optimizer"), (lambda: GeneralSetting(core="ball"), "core"),
+    (lambda: GeneralSetting(layers=1), "layers"), (lambda: GeneralSetting(momentum=1.0), "momentum"), (lambda: GeneralSetting(freeze_output=True, width=7), "width"),
 ])
 def test_invalid_configuration_names_the_field(build, field: str) -> None:
     with pytest.raises(ValueError, match=field):
@@ -175,3 +177,63 @@ def test_sampler_workspace_gives_the_same_draws_and_is_validated() -> None:
     assert torch.equal(fresh.z, reused.z) and torch.equal(fresh.y, reused.y)
     with pytest.raises(ValueError, match="workspace"):
         sample_latent(fm, generator(5, "train"), 4, 7, workspace=torch.empty(10))
+
+
+@pytest.mark.parametrize("variant", ["theory-matching", "depth-3"])
+def test_general_variants_equal_a_plain_loop(variant: str) -> None:
+    """The hinge / SGD-momentum / frozen-output / signed-core switches and extra hidden layers run
+    through the same batched loop; per replicate, a plain loop on ``x = M z`` (the authors' script's
+    structure: linear layers with biases, the activation between them) gives the same run (float64)."""
+    from fc_model.data import orthonormal_columns
+    from fc_model.general import general_data, init_params
+
+    if variant == "theory-matching":
+        cfg = GeneralSetting(iterations=5, width=8, n_train=20, n_test=20, record_every=5, d=80, loss="hinge", optimizer="sgd",
+                             freeze_output=True, core="signed", lr=0.05)
+    else:
+        cfg = GeneralSetting(iterations=5, width=8, n_train=20, n_test=20, record_every=5, d=80, layers=3)
+    R, seed, f64 = 2, 3, torch.float64
+    res = train_general(cfg, R, seed, dtype=f64)
+    M = orthonormal_columns(generator(seed, "dictionary"), R, cfg.d, cfg.k_core + cfg.k_bg, f64)
+    z, y = general_data(cfg, generator(seed, "train"), R, cfg.n_train, f64, ood=False)
+    zt, yt = general_data(cfg, generator(seed, "eval"), R, cfg.n_test, f64, ood=True)
+    params = init_params(cfg, generator(seed, "init"), R, f64)
+    if variant == "theory-matching":
+        assert torch.equal(params[-2][0, 0, :4], torch.full((4,), 1 / 8, dtype=f64)) and torch.equal(params[-2][0, 0, 4:], torch.full((4,), -1 / 8, dtype=f64))
+        assert bool((z[..., :32] * y.unsqueeze(-1) >= 0).all())  # the signed core: y * U[0, 1]
+    for r in range(R):
+        layers = [p[r].clone() for p in params]
+        trainable = layers[:-2] if cfg.freeze_output else layers
+        for p in trainable:
+            p.requires_grad_(True)
+        if cfg.optimizer == "sgd":
+            opt = torch.optim.SGD(trainable, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        else:
+            opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+        def net(x: torch.Tensor, layers: list[torch.Tensor] = layers) -> torch.Tensor:
+            h = x @ layers[0].T + layers[1]
+            for i in range(2, len(layers), 2):
+                h = torch.relu(h) @ layers[i].T + layers[i + 1]
+            return h.squeeze(-1)
+
+        def loss(x: torch.Tensor, labels: torch.Tensor, net=net) -> torch.Tensor:  # noqa: ANN001
+            m = labels * net(x)
+            return (torch.relu(1 - m) if cfg.loss == "hinge" else torch.nn.functional.softplus(-m)).mean()
+
+        x, xt = z[r] @ M[r].T, zt[r] @ M[r].T
+        for _ in range(cfg.iterations):
+            opt.zero_grad()
+            loss(x, y[r]).backward()
+            opt.step()
+        with torch.no_grad():
+            bg = (layers[0] @ M[r][:, cfg.k_core :]).norm(dim=-1).mean()
+            torch.testing.assert_close(res.bg_corr[-1, r], bg, rtol=1e-10, atol=1e-12)
+            torch.testing.assert_close(res.ood_loss[-1, r], loss(xt, yt[r]), rtol=1e-10, atol=1e-12)
+            torch.testing.assert_close(res.train_loss[-1, r], loss(x, y[r]), rtol=1e-10, atol=1e-12)
+            pre = x @ layers[0].T + layers[1]
+            for i in range(2, len(layers) - 2, 2):
+                pre = torch.relu(pre) @ layers[i].T + layers[i + 1]
+            active, own = (pre > 0).double(), torch.sign(layers[-2][0])
+            delta = own * (active[y[r] > 0].mean(0) - active[y[r] < 0].mean(0))
+            torch.testing.assert_close(res.asymmetry[-1, r], delta.mean(), rtol=1e-10, atol=1e-12)

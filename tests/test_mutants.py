@@ -27,8 +27,11 @@ from properties import test_distillation as distillation
 from properties import test_dose_response as dose
 from properties import test_figure_3abc as fig3
 from properties import test_figure_3d as fig3d
+from properties import test_figure_3d_depth as depth
+from properties import test_figure_6_cnn as cnn
 from properties import test_latent_reduction as latent
 from properties.digits_figures import FiguresRegime
+from properties import test_theory_matching as theory_matching
 from tests import mutants as mu
 from theorems import test_lemma_1_1 as l11
 from theorems import test_lemma_1_2 as l12
@@ -44,6 +47,7 @@ NET = l11.NetworkDraw()
 DIGITS = digits.DigitsRegime(replicates=8, steps=2000)
 FIGURES = FiguresRegime(steps=1000, replicates=8)  # digits Figures 1, 4, 5: 1 000 steps (the ci profile's claims showed by 500)
 FIGURE_UNITS = FiguresRegime(steps=1000, families=False, replicates=8)
+CNN = cnn.CnnRegime(replicates=8)
 MAP_CELL_SLOPE = Grid(Axis("slope", (0.0,), "slope"), Axis("k_bg", (8,), "k_bg"), 16)
 MAP_CELL_PERSISTENCE = Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("m", (64,), "m"), PERSISTENCE.grid("ci").replicates)
 MAP_CELL_ONSET = Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("eps", (0.16,), "eps"), ONSET.grid("ci").replicates)
@@ -102,6 +106,21 @@ def broken_dictionary(reg):  # noqa: ANN001, ANN202
     return replace(latent.paper_coupled(reg), dictionary=mu.non_orthonormal_dictionary)
 
 
+def noise_border_cnn(regime):  # noqa: ANN001, ANN202
+    # the bordered arm's border resampled as zero-mean noise (colour x U[-1, 1] per pixel and channel)
+    model = cnn.paper_cnn(regime)
+    return replace(model, bordered=replace(model.bordered, kind="noise"))
+
+
+def unbordered_cnn_for_bordered(regime):  # noqa: ANN001, ANN202
+    model = cnn.paper_cnn(regime)
+    return replace(model, bordered=model.unbordered)
+
+
+def identity_setting(reg):  # noqa: ANN001, ANN202
+    return replace(reg.setting(), activation=Activation("identity"))
+
+
 CASES = {
     "lemma-1.1/closed-form-equals-autograd": (l11.check_closed_form_equals_autograd, mu.gradient_without_indicator, NET),
     "lemma-1.1/projection-identity": (l11.check_projection_identity, mu.gradient_without_indicator, NET),
@@ -140,6 +159,12 @@ CASES = {
     "digits/activation-rates": (fig4_digits.check_activation_rates, identity_student, FIGURE_UNITS),
     "digits/selectivity": (fig5_digits.check_selectivity, frozen_hidden_student, FIGURE_UNITS),
     "invariant/latent-equals-full": (latent.check_latent_equals_full, broken_dictionary, latent.CouplingRegime()),
+    # the CNN on digits (8 replicates: each mutant's contrast is about 0 or exactly 0; the ood-gap and grad-cam mutants share one run), the general setting's variants
+    "deep/feature-visualisation": (cnn.check_feature_visualisation, noise_border_cnn, CNN),
+    "deep/ood-gap": (cnn.check_ood_gap, unbordered_cnn_for_bordered, CNN),
+    "deep/grad-cam": (cnn.check_grad_cam, unbordered_cnn_for_bordered, CNN),
+    "figure-3abc/theory-matching": (theory_matching.check_theory_matching, identity_setting, theory_matching.TheoryMatchingRegime(iterations=2000, replicates=6)),
+    "figure-3d/depth-3": (depth.check_depth, identity_setting, depth.DepthRegime(layers=3, iterations=300, replicates=8)),
     # validity maps, each on one inside cell of its region (the two contamination maps share the runs)
     "map/theorem-4.2/contamination-ratio": (map_contamination.check_contamination_map, mu.zero_mean_background_at_slope, MAP_CELL_SLOPE),
     "map/theorem-4.3/ood-gap": (map_ood_gap.check_ood_gap_map, mu.zero_mean_background_at_slope, MAP_CELL_SLOPE),
@@ -160,4 +185,5 @@ def test_every_claim_has_a_mutant() -> None:
     from fc_check.catalogue import CLAIMS
 
     covered = set(CASES) | {f"figure-3d/{a}" for a in ("gelu", "sigmoid", "tanh")}  # one check function serves all four
+    covered |= {"figure-3d/depth-4"}  # one check function serves both depths (depth 4 is a finding: its own check fails)
     assert covered == set(CLAIMS)
