@@ -50,7 +50,7 @@ def boundary_figure(spec: BoundarySpec, design: Design, results: list[SeriesResu
         side = (spec.lower - spec.step, spec.edge) if spec.relation in (">=", ">") else (spec.edge, spec.upper + spec.step)
         if spec.relation == ">" and spec.edge <= spec.lower:
             side = (spec.edge - spec.step / 4, spec.edge + spec.step / 4)  # a region of one axis value (ReLU at slope 0)
-        ax.axvspan(*side, facecolor="none", edgecolor="orange", hatch="//", linewidth=0, alpha=0.5)
+        ax.axvspan(*side, facecolor="none", edgecolor="orange", hatch="//", linewidth=0, alpha=0.5, label="declared region (series with eps <= 0.16)")
         ax.set_xlim(spec.lower - spec.step, spec.upper + spec.step)
         ax.set_xlabel(spec.axis_label, fontsize=8)
         ax.set_ylabel(spec.statistic, fontsize=7)
@@ -82,7 +82,7 @@ def trend_figure(spec: BoundarySpec, results: list[SeriesResult], trend_idx: tup
         ax.set_xlabel("1 / sqrt(m)", fontsize=8)
         ax.set_ylabel(f"crossing ({spec.axis})", fontsize=8)
         ax.tick_params(labelsize=7)
-        ax.set_title(f"trend: {tr.word.upper()} ({tr.reason}); intervals at level {tr.level:.2g}", fontsize=6)
+        ax.set_title(f"trend: {tr.word.upper()}; intervals at level {tr.level:.2g}\n{tr.reason}", fontsize=6.5)
         ax.legend(fontsize=6, loc="best")
 
     return draw

@@ -340,7 +340,8 @@ def render() -> str:
         if bullet:
             out.append(f"- **As the module states it:** {bullet}")
         out.append(f"- **Why this threshold:** {c.threshold_why or 'not documented.'}")
-        out += _regime_lines(c, per_profile, check, mod)
+        if cid not in BOUNDARIES:  # a boundary's runs per profile are its design table
+            out += _regime_lines(c, per_profile, check, mod)
         name, doc = _mutant_of(cid, CASES, check)
         said = bool(doc) and doc.rstrip(".") in c.mutant  # the catalogue's prose already says what the docstring says
         mutant = f"`{name}` ({doc.rstrip('.')}). " if name and doc and not said else f"`{name}`. " if name else ""

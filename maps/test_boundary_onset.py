@@ -5,7 +5,7 @@ evaluated at every step on 400 held-out samples, as the onset map's cells: ``map
 ``onset_constants``, here censored at ``T0 eps = 8``: a replicate not meeting the criterion by
 ``8 / eps`` steps is late). The median of ``T0 eps`` leaves the map's window ``[1/2, 8]`` upward
 exactly where this share crosses 1/2, so the boundary is that crossing, along ``k_bg / k_core`` with
-``k_core = 16`` (steps of 1/16), ``eta = 0.05``, ``d = 2^14``, at widths ``m`` (``ci``: 64, 128;
+``k_core = 16`` (steps of 1/16), ``eta = 0.05``, ``d = 2^14``, at widths ``m`` (``ci``: 32, 64;
 ``default``: 32, 64, 128, 256). Located by a binomial GLM (logit, quadratic in the axis) on the
 cells within 3/16 of the bracket, with Fieller's interval at the per-interval level.
 Asserted, for every width inside the theory's conditions (``eps <= 0.16``): the interval lies wholly

@@ -24,6 +24,7 @@ Prototype before the check (64 replicates per cell, one seed): shares 0.98, 0.48
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from fc_check import boundaries
 from fc_check.boundaries import PERSISTENCE, Design, Series
@@ -59,5 +60,15 @@ def check_persistence_boundary(make_model: MakeModel, design: Design, *, level: 
     return boundaries.check(SPEC, design, persistence_sampler(make_model, device, length), level)
 
 
+# A finding, recorded, not hidden: the test is a strict xfail where it was measured, so the day the
+# boundary clears the region CI fails and the finding is looked at again.
+FINDINGS = {
+    "ci": ("ci design: at m = 64 the persistence share crosses 1/2 at k_bg / k_core = 0.748 [0.711, 0.785] (Fieller, binomial GLM, 352 replicates "
+           "in the fit window), inside the declared region k_bg < k_core; at m = 32 (eps = 0.2, outside the theory's conditions) 0.676 [0.640, 0.722]; "
+           "trend against 1/sqrt(m) FINITE-SIZE: slope -1.40 [-2.33, -0.46], limit m -> inf 0.92 [0.78, 1.06]"),
+}
+
+
+@pytest.mark.xfail(PROFILE in FINDINGS, reason=FINDINGS.get(PROFILE, ""), strict=True)
 def test_persistence_boundary(fc) -> None:
     fc.check(check_persistence_boundary, paper_model, DESIGN)
