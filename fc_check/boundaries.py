@@ -17,8 +17,11 @@ that treats cells as independent would understate).
 at each coarse axis value), then, while the series' batch budget lasts, one batch at the grid point
 nearest the middle of the current bracket (the adjacent measured values between which the cell
 estimates cross the threshold), until the bracket's ends are neighbours on the axis's grid; then
-batches alternate between those two ends (the one with fewer replicates first). A series whose cells
-do not cross the threshold stops after the coarse pass.
+the remaining batches go to those two ends and to the grid point beyond each, the one with the
+fewest replicates first (a fit needs the statistic's slope near the crossing as well as its level).
+A series whose cells do not cross the threshold stops after the coarse pass. Each batch is one
+replicate-batched run of ``replicates`` seeds on the leading tensor dimension, so a design scales
+with the batch size on a GPU (the ``thorough`` designs use 256-1024 replicates per batch).
 
 **Fit and inversion** (:func:`locate`). The cells within ``window`` of the bracket's middle are fitted
 by a polynomial of the declared degree in the axis value:
@@ -69,7 +72,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -252,29 +255,33 @@ def point(**kw: float) -> dict[str, float]:
 # --- the sequential design -----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cells:
-    """The replicates measured along one series' axis: per axis value, the batches (seed, values)."""
+    """The replicates measured along one series' axis: its batches (axis value, seed, one value per replicate)."""
 
-    batches: dict[float, list[tuple[int, np.ndarray]]] = field(default_factory=dict)
+    batches: tuple[tuple[float, int, np.ndarray], ...] = ()
 
-    def add(self, x: float, seed: int, values: np.ndarray) -> None:
-        self.batches.setdefault(float(x), []).append((int(seed), np.asarray(values, dtype=np.float64).ravel()))
+    def add(self, x: float, seed: int, values: np.ndarray) -> Cells:
+        """These cells and one more batch."""
+        return Cells((*self.batches, (float(x), int(seed), np.asarray(values, dtype=np.float64).ravel())))
 
     def xs(self) -> list[float]:
-        return sorted(self.batches)
+        return sorted({x for x, _, _ in self.batches})
+
+    def seeds(self, x: float) -> list[int]:
+        return [s for bx, s, _ in self.batches if bx == x]
 
     def values(self, x: float) -> np.ndarray:
-        return np.concatenate([v for _, v in self.batches[x]])
+        return np.concatenate([v for bx, _, v in self.batches if bx == x])
 
     def n(self, x: float) -> int:
-        return int(sum(v.size for _, v in self.batches[x]))
+        return int(sum(v.size for bx, _, v in self.batches if bx == x))
 
     def estimate(self, x: float) -> float:
         return float(self.values(x).mean())
 
     def total(self) -> int:
-        return sum(self.n(x) for x in self.batches)
+        return int(sum(v.size for _, _, v in self.batches))
 
 
 def bracket(cells: Cells, threshold: float, increasing: bool) -> tuple[float, float] | None:
@@ -295,7 +302,7 @@ def run_design(spec: BoundarySpec, design: Design, index: int, sample: Sampler) 
     batch = 0
     for x in design.coarse:
         seed = design.batch_seed(index, batch)
-        cells.add(spec.snap(x), seed, sample(spec.snap(x), series, design.coarse_reps, seed))
+        cells = cells.add(spec.snap(x), seed, sample(spec.snap(x), series, design.coarse_reps, seed))
         batch += 1
     while batch < design.batches:
         br = bracket(cells, spec.threshold, spec.increasing)
@@ -309,9 +316,10 @@ def run_design(spec: BoundarySpec, design: Design, index: int, sample: Sampler) 
             # the bracket's ends are neighbours: spread the rest over the two ends and the grid point
             # beyond each (a fit needs the statistic's slope as well as its level at the crossing)
             flank = [spec.snap(a - spec.step), spec.snap(b + spec.step), a, b]
-            x = min(flank, key=lambda g: (cells.n(g) if g in cells.batches else 0, flank.index(g)))
+            measured = cells.xs()
+            x = min(flank, key=lambda g: (cells.n(g) if g in measured else 0, flank.index(g)))
         seed = design.batch_seed(index, batch)
-        cells.add(x, seed, sample(x, series, design.replicates, seed))
+        cells = cells.add(x, seed, sample(x, series, design.replicates, seed))
         batch += 1
     return cells
 
@@ -664,7 +672,7 @@ def outcome(spec: BoundarySpec, design: Design, results: list[SeriesResult], tr:
         cr = r.crossing
         series_rec.append({
             "label": r.series.label, "fixed": dict(r.series.fixed), "asserted": r.asserted, "outside": r.outside, "resolved": r.resolved,
-            "cells": [{"x": x, "replicates": r.cells.n(x), "estimate": r.cells.estimate(x), "batches": [s for s, _ in r.cells.batches[x]]} for x in r.cells.xs()],
+            "cells": [{"x": x, "replicates": r.cells.n(x), "estimate": r.cells.estimate(x), "batches": r.cells.seeds(x)} for x in r.cells.xs()],
             "fit": _fit_record(cr.fit),
             "crossing": {"estimate": _num(cr.estimate), "ci_low": _num(cr.low), "ci_high": _num(cr.high), "se": _num(cr.se), "half_width": _num(cr.half_width),
                          "method": cr.method, "level": cr.level, "replicates": cr.replicates, "bracket": list(cr.bracket) if cr.bracket else None}})

@@ -46,8 +46,8 @@ def test_design_bisects_to_neighbours_then_flanks() -> None:
     xs = cells.xs()
     # coarse 1/2, 3/4, 1; bisection 5/8 then 11/16 (the bracket [11/16, 3/4]); then the flanks 5/8 and 13/16
     assert xs == [0.5, 0.625, 0.6875, 0.75, 0.8125, 1.0], xs
-    assert sum(len(b) for b in cells.batches.values()) == 8
-    seeds = [s for b in cells.batches.values() for s, _ in b]
+    assert len(cells.batches) == 8
+    seeds = [s for _, s, _ in cells.batches]
     assert len(set(seeds)) == len(seeds)  # every batch has a seed of its own
     assert B.bracket(cells, 0.5, increasing=False) == (0.6875, 0.75)
 
@@ -66,7 +66,7 @@ def test_fieller_of_a_straight_line_is_the_closed_form() -> None:
     cells = Cells()
     rng = np.random.default_rng(3)
     for i, x in enumerate((0.25, 0.3125, 0.375, 0.4375, 0.5)):
-        cells.add(x, i, 0.1 + 0.66 * (x - 0.25) + rng.normal(0, 0.01, 24))
+        cells = cells.add(x, i, 0.1 + 0.66 * (x - 0.25) + rng.normal(0, 0.01, 24))
     spec = replace(OOD_GAP, degree=1)
     fit = B.fit_cells("mean", cells, cells.xs(), 1)
     level = 0.01
@@ -86,7 +86,7 @@ def test_a_flat_fit_is_not_located() -> None:
     cells = Cells()
     rng = np.random.default_rng(0)
     for i, x in enumerate((0.75, 0.8, 0.85)):
-        cells.add(x, i, 0.2 + rng.normal(0, 0.05, 8))  # no slope: the crossing is anywhere
+        cells = cells.add(x, i, 0.2 + rng.normal(0, 0.05, 8))  # no slope: the crossing is anywhere
     c = B.locate(CONTAMINATION, cells, 1e-5)
     assert not c.located and c.half_width == math.inf
 
