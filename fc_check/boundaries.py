@@ -45,8 +45,9 @@ lies wholly on one side of the threshold.
 
 **Trend** (:func:`trend`): weighted least squares of the located crossings on ``u = 1/sqrt(m)``
 (weights ``1/se^2``, the delta-method standard errors, treated as known) gives the slope and the
-limit ``m -> inf`` (the intercept), each with a normal two-sided interval at the level; recorded,
-not asserted. Its word:
+limit ``m -> inf`` (the intercept), each with a normal two-sided interval at the level, widened by
+the line's Birge ratio ``sqrt(chi2 / df)`` where the crossings of three or more widths misfit a
+straight line; recorded, not asserted. Its word:
 
 * ``condition``: the slope's interval contains 0, or the limit's interval lies wholly away from
   the theory's side of the region's edge (the crossing converges to a place the theory does not
@@ -546,7 +547,8 @@ def locate(spec: BoundarySpec, cells: Cells, level: float) -> Crossing:
 
 @dataclass(frozen=True)
 class Trend:
-    """Crossings against ``u = 1/sqrt(m)``: slope and limit (``m -> inf``) with intervals at ``level``, and the word."""
+    """Crossings against ``u = 1/sqrt(m)``: slope and limit (``m -> inf``) with intervals at ``level``,
+    the straight line's lack of fit (chi2, df, p; its Birge ratio widens the intervals), and the word."""
 
     m: tuple[int, ...]
     crossings: tuple[float, ...]
@@ -560,10 +562,15 @@ class Trend:
     level: float
     word: str
     reason: str
+    lack_of_fit: tuple[float, int, float] = (math.nan, 0, math.nan)
 
 
 def trend(spec: BoundarySpec, points: list[tuple[int, Crossing]], level: float) -> Trend:
-    """The width trend of located crossings (see the module docstring for the word)."""
+    """The width trend of located crossings (see the module docstring for the word).
+
+    With three or more widths the straight line in ``1/sqrt(m)`` can misfit the crossings (their
+    errors are known); then its standard errors are scaled by the Birge ratio ``sqrt(chi2 / df)``
+    (never below 1), so that the slope's and the limit's intervals carry the misfit too."""
     used = [(m, c) for m, c in points if c.located and math.isfinite(c.se) and c.se > 0]
     ms = tuple(m for m, _ in used)
     xs = tuple(c.estimate for _, c in used)
@@ -576,23 +583,30 @@ def trend(spec: BoundarySpec, points: list[tuple[int, Crossing]], level: float) 
     W = 1 / np.asarray(ses) ** 2
     cov = np.linalg.inv(X.T @ (X * W[:, None]))
     beta = cov @ (X.T @ (W * np.asarray(xs)))
+    dof = len(ms) - 2
+    chi2 = float(np.sum(W * (np.asarray(xs) - X @ beta) ** 2))
+    birge = math.sqrt(max(1.0, chi2 / dof)) if dof > 0 else 1.0
     z = float(sps.norm.ppf(1 - level / 2))
     limit, slope = float(beta[0]), float(beta[1])
-    lh, sh = z * math.sqrt(cov[0, 0]), z * math.sqrt(cov[1, 1])
+    lh, sh = z * birge * math.sqrt(cov[0, 0]), z * birge * math.sqrt(cov[1, 1])
     s_lo, s_hi, l_lo, l_hi = slope - sh, slope + sh, limit - lh, limit + lh
     largest = xs[int(np.argmax(ms))]
     toward = math.copysign(1.0, spec.edge - largest)  # the direction from the widest crossing to the edge
     moves = -slope  # d crossing / d m has the sign of -slope (u falls as m grows)
+    theory_side = l_lo >= spec.edge if spec.relation in (">=", ">") else l_hi <= spec.edge
     away = l_hi < spec.edge if spec.relation in (">=", ">") else l_lo > spec.edge
+    limit_text = f"its limit m -> inf, {limit:.3g} [{l_lo:.3g}, {l_hi:.3g}], " + (
+        "lies on the theory's side of the edge" if theory_side else "lies on the other side" if away else "reaches the edge")
     if s_lo <= 0 <= s_hi:
         word, why = CONDITION, "the slope's interval contains 0: the crossing does not move measurably with m"
     elif away:
-        word, why = CONDITION, "the limit m -> inf lies wholly on the side the theory does not allow"
+        word, why = CONDITION, f"the crossing moves with m, but {limit_text}: a place the theory does not allow"
     elif math.copysign(1.0, moves) == toward:
-        word, why = FINITE_SIZE, "the crossing moves toward the region's edge as m grows, and its limit is not resolved away from it"
+        word, why = FINITE_SIZE, f"the crossing moves toward the region's edge as m grows; {limit_text}"
     else:
-        word, why = UNRESOLVED, "the crossing moves away from the region's edge as m grows, with a limit not resolved away from it"
-    return Trend(ms, xs, ses, slope, s_lo, s_hi, limit, l_lo, l_hi, level, word, why)
+        word, why = UNRESOLVED, f"the crossing moves away from the region's edge as m grows; {limit_text}"
+    return Trend(ms, xs, ses, slope, s_lo, s_hi, limit, l_lo, l_hi, level, word, why,
+                 (chi2, dof, float(sps.chi2.sf(chi2, dof)) if dof > 0 else nan))
 
 
 # --- a boundary's verdict ---------------------------------------------------------------------------
@@ -681,7 +695,8 @@ def outcome(spec: BoundarySpec, design: Design, results: list[SeriesResult], tr:
         "series": series_rec,
         "trend": {"axis": "1/sqrt(m)", "m": list(tr.m), "crossings": list(tr.crossings), "se": list(tr.se), "slope": _num(tr.slope),
                   "slope_low": _num(tr.slope_low), "slope_high": _num(tr.slope_high), "limit": _num(tr.limit), "limit_low": _num(tr.limit_low),
-                  "limit_high": _num(tr.limit_high), "level": tr.level, "word": tr.word, "reason": tr.reason}}}
+                  "limit_high": _num(tr.limit_high), "level": tr.level, "word": tr.word, "reason": tr.reason,
+                  "lack_of_fit": {"chi2": _num(tr.lack_of_fit[0]), "df": tr.lack_of_fit[1], "p": _num(tr.lack_of_fit[2])}}}}
     statistic = f"crossing of {spec.axis} where {spec.statistic} = {spec.threshold:g} ({weakest.series.label}), half-width <= {design.resolution:g}"
     f = Finding(spec.claim, statistic, c.estimate, c.low, c.high, level, spec.edge, detectable, c.replicates, not failing,
                 min(margins), c.method, note, relation=spec.relation, details=record)
@@ -696,9 +711,10 @@ def outcome(spec: BoundarySpec, design: Design, results: list[SeriesResult], tr:
     tables = [{"claim": spec.claim, "title": f"Crossings (Fieller interval at the per-interval level; region edge {spec.axis} {spec.relation} {spec.edge:g} to clear)",
                "columns": ["series", "asserted", "crossing", "interval", "half-width", "method", "replicates", "region", "verdict"], "rows": crossing_rows},
               {"claim": spec.claim, "title": "Trend of the crossing against 1/sqrt(m) (recorded, not asserted)",
-               "columns": ["m", "crossing", "se", "slope", "slope interval", "limit m -> inf", "limit interval", "word"],
+               "columns": ["m", "crossing", "se", "slope", "slope interval", "limit m -> inf", "limit interval", "line's lack of fit (chi2, df, p)", "word"],
                "rows": [[list(tr.m), [round(v, 4) for v in tr.crossings], [round(v, 4) for v in tr.se], tr.slope, f"[{tr.slope_low:.4g}, {tr.slope_high:.4g}]",
-                         tr.limit, f"[{tr.limit_low:.4g}, {tr.limit_high:.4g}]", f"{tr.word}: {tr.reason}"]]},
+                         tr.limit, f"[{tr.limit_low:.4g}, {tr.limit_high:.4g}]", f"{tr.lack_of_fit[0]:.3g}, {tr.lack_of_fit[1]}, {tr.lack_of_fit[2]:.3g}",
+                         f"{tr.word}: {tr.reason}"]]},
               {"claim": spec.claim, "title": "Cells of the sequential design (estimate and its standard error)",
                "columns": ["series", spec.axis, "replicates", "estimate", "se"], "rows": cell_rows}]
     plots = [Plot(spec.claim, f"{spec.statistic} against {spec.axis_label}, per series, with the fit, the threshold and the crossing's interval",
