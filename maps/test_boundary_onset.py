@@ -10,8 +10,8 @@ exactly where this share crosses 1/2, so the boundary is that crossing, along ``
 cells within 3/16 of the bracket, with Fieller's interval at the per-interval level.
 Asserted, for every width inside the theory's conditions (``eps <= 0.16``): the interval lies wholly
 outside the map's declared region ``k_bg < k_core`` (at or above 1), with half-width at most 1/16
-(the rule of the persistence boundary: 98% of 100 synthetic series shaped after the prototype had a
-half-width under 1/16 with the ci design, 100% with the default one). Trend: against ``1/sqrt(m)``.
+(the rule of the persistence boundary: 100 of 100 synthetic series shaped after the prototype had a
+half-width under 1/16 with the ci design and with the default one). Trend: against ``1/sqrt(m)``.
 Prototype before the check (one seed): late shares 0.00, 0.04, 0.51, 0.80, 0.91 at ``k_bg / k_core``
 = 1, 9/8, 5/4, 11/8, 3/2 (m = 64, 128 replicates) and 0.00, 0.13, 0.72, 0.93, 1.00 (m = 128); with 512
 replicates at m = 64: 0.035, 0.115, 0.293, 0.568, 0.734, 0.828, 0.896 at 17/16 ... 23/16. The logit
