@@ -713,8 +713,9 @@ def outcome(spec: BoundarySpec, design: Design, results: list[SeriesResult], tr:
                "columns": ["series", "asserted", "crossing", "interval", "half-width", "method", "replicates", "region", "verdict"], "rows": crossing_rows},
               {"claim": spec.claim, "title": "Trend of the crossing against 1/sqrt(m) (recorded, not asserted)",
                "columns": ["m", "crossing", "se", "slope", "slope interval", "limit m -> inf", "limit interval", "line's lack of fit (chi2, df, p)", "word"],
-               "rows": [[list(tr.m), [round(v, 4) for v in tr.crossings], [round(v, 4) for v in tr.se], tr.slope, f"[{tr.slope_low:.4g}, {tr.slope_high:.4g}]",
-                         tr.limit, f"[{tr.limit_low:.4g}, {tr.limit_high:.4g}]", f"{tr.lack_of_fit[0]:.3g}, {tr.lack_of_fit[1]}, {tr.lack_of_fit[2]:.3g}",
+               "rows": [[list(tr.m), [float(f"{v:.4g}") for v in tr.crossings], [float(f"{v:.3g}") for v in tr.se], tr.slope, f"[{tr.slope_low:.4g}, {tr.slope_high:.4g}]",
+                         tr.limit, f"[{tr.limit_low:.4g}, {tr.limit_high:.4g}]",
+                         f"{tr.lack_of_fit[0]:.3g}, {tr.lack_of_fit[1]}, {tr.lack_of_fit[2]:.3g}" if tr.lack_of_fit[1] > 0 else "none to measure (two widths)",
                          f"{tr.word}: {tr.reason}"]]},
               {"claim": spec.claim, "title": "Cells of the sequential design (estimate and its standard error)",
                "columns": ["series", spec.axis, "replicates", "estimate", "se"], "rows": cell_rows}]

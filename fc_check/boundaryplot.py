@@ -56,7 +56,7 @@ def boundary_figure(spec: BoundarySpec, design: Design, results: list[SeriesResu
         ax.set_ylabel(spec.statistic, fontsize=7)
         ax.tick_params(labelsize=7)
         ax.set_title(f"bands: crossing interval at the per-interval level {results[0].crossing.level:.2g}; bars: {BAND_LEVEL:.0%} per cell", fontsize=7)
-        ax.legend(fontsize=5.5, loc="best")
+        ax.legend(fontsize=5.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)  # below the axes: the data stay visible
 
     return draw
 
