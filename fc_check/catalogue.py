@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fc_check.boundaries import BOUNDARIES
 from fc_check.maps import MAPS
 
 
@@ -25,11 +26,17 @@ class Claim:
     mutant: str = ""  # the broken model its check must reject
     departure: str = ""  # where the check departs from the paper, and why
     map_cells: tuple[tuple[str, int], ...] = ()  # a validity map's inside cells per profile (its slots)
+    boundary_series: tuple[tuple[str, int], ...] = ()  # a boundary's asserted series per profile (its slots)
+    refines: str = ""  # a boundary: the validity map whose region it tests
 
     def slots(self, profile: str, examples: int) -> int:
-        """Assertion slots under a profile: a map's inside cells (one run per profile), else
-        ``assertions`` per Hypothesis example."""
-        return dict(self.map_cells)[profile] if self.map_cells else self.assertions * examples
+        """Assertion slots under a profile: a map's inside cells or a boundary's asserted series (one
+        run per profile), else ``assertions`` per Hypothesis example."""
+        if self.map_cells:
+            return dict(self.map_cells)[profile]
+        if self.boundary_series:
+            return dict(self.boundary_series)[profile]
+        return self.assertions * examples
 
 
 _ROWS = [
@@ -79,6 +86,10 @@ _ROWS = [
     ("map/theorem-4.3/ood-gap", "Theorem 4.3 (validity map)", "Over LeakyReLU slope x k_bg/k_core, the paired OOD - ID hinge gap's interval clears 0.2 in every cell of the declared region (ReLU, 1/2 <= k_bg/k_core <= 2).", 0, "maps/test_ood_gap.py"),
     ("map/theorem-4.1/persistence", "Theorem 4.1 (validity map)", "Over k_bg/k_core x width m, the share of replicates whose onset criterion persists from T0 on clears 0.5 in every cell of the declared region (eps <= 0.16, k_bg < k_core).", 0, "maps/test_persistence.py"),
     ("map/theorem-4.1/t0-scaling", "Theorem 4.1 (validity map)", "Over k_bg/k_core x eps, the median of T0 eps lies within [0.5, 8] in every cell of the declared region (eps <= 0.16, k_bg < k_core).", 0, "maps/test_onset.py"),
+    ("boundary/theorem-4.1/persistence", "Theorem 4.1 (boundary)", "The k_bg/k_core at which the persistence share crosses 1/2 lies, at every width with eps <= 0.16, wholly outside the persistence map's region (at or above k_bg = k_core), located to a half-width of 1/16 (ci: 1/8); its trend with 1/sqrt(m) is stated.", 0, "maps/test_boundary_persistence.py"),
+    ("boundary/theorem-4.1/onset", "Theorem 4.1 (boundary)", "The k_bg/k_core at which the median T0 eps leaves [1/2, 8] upward (P(T0 eps > 8) crosses 1/2) lies, at every width with eps <= 0.16, wholly outside the onset map's region (at or above k_bg = k_core), to a half-width of 1/16; its trend with 1/sqrt(m) is stated.", 0, "maps/test_boundary_onset.py"),
+    ("boundary/theorem-4.2/contamination-ratio", "Theorem 4.2 (boundary)", "The LeakyReLU slope at which the contamination ratio crosses 0.2 lies above slope 0 (outside the map's ReLU region) at k_bg/k_core = 1/2, 1, 2, to a half-width of 0.05; its trend with 1/sqrt(m) is stated.", 0, "maps/test_boundary_contamination.py"),
+    ("boundary/theorem-4.3/ood-gap", "Theorem 4.3 (boundary)", "For ReLU, the k_bg/k_core at which the paired OOD - ID hinge gap crosses 0.2 on the small-background side lies below 1/2 (outside the map's region) at every width with eps <= 0.16, to a half-width of 1/16; its trend with 1/sqrt(m) is stated.", 0, "maps/test_boundary_ood_gap.py"),
 ]
 
 # Per-claim documentation (claim id -> {"threshold_why", "mutant", "departure"}), kept apart from
@@ -294,12 +305,35 @@ _DOCS: dict[str, dict[str, str]] = {
         "mutant": "init N(0, 1) instead of N(0, 1/d): the onset comes about a hundred times later and inside cells FAIL.",
         "departure": "The median with a distribution-free interval, censored replicates (T0 eps > 512) entered above all others.",
     },
+    "boundary/theorem-4.1/persistence": {
+        "threshold_why": "The persistence map's declared region is k_bg < k_core (eps <= 0.16): the share must clear 1/2 there, so its crossing of 1/2 must lie at or above k_bg/k_core = 1; the half-width 1/16 is one step of the axis at k_core = 16 (ci: 1/8, the finest step its coarser design reaches in 95% of synthetic series shaped after the prototype).",
+        "mutant": "shuffled labels: no class structure, the share is 0 at every k_bg and the crossing is reported below the axis, inside the region. A background U[0, 3/4] (mean scaled by 3/4) moves the crossing above k_bg = k_core, where tests/test_boundaries.py requires it to be reported.",
+        "departure": "k_core = 16 (the map's is 8) so that k_bg/k_core moves in steps of 1/16; each batch of replicates has a seed of its own (cells independent).",
+    },
+    "boundary/theorem-4.1/onset": {
+        "threshold_why": "The onset map's region is k_bg < k_core (eps <= 0.16) and its window for the median of T0 eps is [1/2, 8]; the median leaves it upward where P(T0 eps > 8) crosses 1/2, so that crossing must lie at or above 1. Half-width 1/16: one axis step at k_core = 16.",
+        "mutant": "a background U[0, 3/2] (mean scaled by 3/2): the late onset comes at a smaller k_bg (prototype: P(late) 0.98 at k_bg/k_core = 3/4), inside the region, where it must be reported.",
+        "departure": "k_core = 16; widths m at eta = 0.05 (the map moves eps through eta at m = 64); training stops at 8 / eps steps, all the statistic needs.",
+    },
+    "boundary/theorem-4.2/contamination-ratio": {
+        "threshold_why": "The contamination map's region is ReLU (slope 0) with k_bg/k_core <= 2: the ratio must clear 0.2 there, so its crossing along the slope must lie above 0; the half-width 0.05 in slope is the unit the issue names (the fit reaches about 4e-4).",
+        "mutant": "zero-mean background U[-1, 1]: the ratio is about 0 at every slope and the crossing is reported at or below slope 0, inside the region.",
+        "departure": "Training length scaled with the width (6000 m / 64 steps, the map's 6000 at m = 64).",
+    },
+    "boundary/theorem-4.3/ood-gap": {
+        "threshold_why": "The OOD-gap map's region is ReLU with 1/2 <= k_bg/k_core <= 2: the gap must clear 0.2 there, so on the small-background side its crossing must lie below 1/2; half-width 1/16, one axis step at k_core = 16.",
+        "mutant": "zero-mean background U[-1, 1]: no gap at any k_bg, the crossing is reported above the axis's range, inside the region.",
+        "departure": "k_core = 16 (the map's is 8); training length scaled with the width.",
+    },
 }
 
-# A map's slots are its inside cells under each profile's grid (declared in fc_check.maps).
+# A map's slots are its inside cells under each profile's grid (declared in fc_check.maps); a
+# boundary's are its series inside the theory's conditions under each profile's design (fc_check.boundaries).
 _MAP_CELLS = {cid: tuple((p, spec.inside_cells(p)) for p, _ in spec.grids) for cid, spec in MAPS.items()}
+_BOUNDARY_SERIES = {cid: tuple((p, spec.slots(p)) for p, _ in spec.designs) for cid, spec in BOUNDARIES.items()}
 
-CLAIMS: dict[str, Claim] = {r[0]: Claim(*r, **_DOCS.get(r[0], {}), map_cells=_MAP_CELLS.get(r[0], ())) for r in _ROWS}
+CLAIMS: dict[str, Claim] = {r[0]: Claim(*r, **_DOCS.get(r[0], {}), map_cells=_MAP_CELLS.get(r[0], ()), boundary_series=_BOUNDARY_SERIES.get(r[0], ()),
+                                        refines=BOUNDARIES[r[0]].refines if r[0] in BOUNDARIES else "") for r in _ROWS}
 
 
 def claim(claim_id: str) -> Claim:

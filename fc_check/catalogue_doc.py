@@ -36,6 +36,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from fc_check.boundaries import BOUNDARIES, BoundarySpec
 from fc_check.maps import MAPS, MapSpec
 from fc_check.thresholds import format_threshold
 
@@ -322,6 +323,9 @@ def render() -> str:
             if cid in MAPS:
                 out += [checked + "; a validity map: one asserted interval per inside cell.", ""] + _map_lines(MAPS[cid])
                 rows = []
+            elif cid in BOUNDARIES:
+                out += [checked + "; a boundary: one asserted interval per series inside the theory's conditions.", ""] + _boundary_lines(BOUNDARIES[cid])
+                rows = []
             else:
                 out.append(checked + f"; {c.assertions} asserted interval(s) per example{' (a heavy check: fewer generated examples)' if c.heavy else ''}.")
                 rows = statistics_of(check)
@@ -336,7 +340,8 @@ def render() -> str:
         if bullet:
             out.append(f"- **As the module states it:** {bullet}")
         out.append(f"- **Why this threshold:** {c.threshold_why or 'not documented.'}")
-        out += _regime_lines(c, per_profile, check, mod)
+        if cid not in BOUNDARIES:  # a boundary's runs per profile are its design table
+            out += _regime_lines(c, per_profile, check, mod)
         name, doc = _mutant_of(cid, CASES, check)
         said = bool(doc) and doc.rstrip(".") in c.mutant  # the catalogue's prose already says what the docstring says
         mutant = f"`{name}` ({doc.rstrip('.')}). " if name and doc and not said else f"`{name}`. " if name else ""
@@ -368,6 +373,25 @@ def _map_lines(spec: MapSpec) -> list[str]:
     for name, grid in spec.grids:
         reps = f"{grid.replicates}" + (f" inside, {grid.outside_replicates} outside" if grid.outside_replicates else "")
         out.append(f"  | `{name}` | {grid.x.name} {list(grid.x.values)} | {grid.y.name} {list(grid.y.values)} | {reps} | {spec.inside_cells(name)} of {len(list(grid.cells()))} |")
+    return out + [""]
+
+
+def _boundary_lines(spec: BoundarySpec) -> list[str]:
+    """A boundary's statistic, crossing, interval, the region it must clear and its design per profile."""
+    kind = "binomial GLM (logit)" if spec.kind == "share" else "weighted least squares of the cell means"
+    out = ["  | statistic | interval | threshold |", "  | --- | --- | --- |",
+           f"  | crossing of `{spec.axis}` where the {_cell(spec.statistic)} = {format_threshold(spec.threshold)} | Fieller's interval from a {kind}, "
+           f"degree {spec.degree} in the axis, cells within {format_threshold(spec.window)} of the bracket; two-sided at the per-interval level | "
+           f"{_cell(format_threshold(spec.edge, spec.relation))} (outside the region of `{spec.refines}`), half-width ≤ the design's resolution |", "",
+           f"- **Region it must clear** (the map's, unchanged): {MAPS[spec.refines].region_why}",
+           f"- **Design:** {spec.why}",
+           "- **Sequential design per profile** (coarse pass, then bisection on replicate batches; the trend is the crossing against 1/sqrt(m), stated, not asserted):", "",
+           "  | profile | series | coarse pass | replicates per batch (coarse) | batches per series | resolution | asserted series (budget slots) |",
+           "  | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, d in spec.designs:
+        series = "; ".join(s.label for s in d.series)
+        out.append(f"  | `{name}` | {_cell(series)} | {[format_threshold(x) for x in d.coarse]} | {d.replicates} ({d.coarse_reps}) | {d.batches} | "
+                   f"{format_threshold(d.resolution)} | {spec.slots(name)} of {len(d.series)} |")
     return out + [""]
 
 

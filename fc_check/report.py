@@ -101,6 +101,9 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
         entry["threshold_why"] = CLAIMS[cid].threshold_why if cid in CLAIMS else ""
         entry["departure"] = CLAIMS[cid].departure if cid in CLAIMS else ""
         entry["catalogue"] = doc_link(cid)
+        # a boundary and the validity map it refines link to each other
+        entry["refines"] = CLAIMS[cid].refines if cid in CLAIMS else ""
+        entry["refined_by"] = [b for b, c in CLAIMS.items() if c.refines == cid]
         entry["plots"] = [r for r in records if r.get("kind") == "plot" and r["claim"] == cid]
         entry["tables"] = [r for r in records if r.get("kind") == "table" and r["claim"] == cid]
     return by_claim
@@ -197,6 +200,9 @@ each a fresh seed, at a relaxed level. The fresh-seed fail rate is the probabili
 <p>{{ e.statement }}</p><p class="small">{{ e.paper_ref }}{% if e.module %} · checked in <code>{{ e.module }}</code>{% endif %} · catalogue entry <code>{{ e.catalogue }}</code></p>
 {% if e.threshold_why %}<p class="small"><b>Why this threshold:</b> {{ e.threshold_why }}</p>{% endif %}
 {% if e.departure %}<p class="small"><b>Departure from the paper:</b> {{ e.departure }}</p>{% endif %}
+{% if e.refines %}<p class="small">Refines the validity map <a href="#{{ e.refines }}">{{ e.refines }}</a>: where its claim stops holding along one axis.</p>{% endif %}
+{% if e.refined_by %}<p class="small">Boundary of this map, with intervals: {% for b in e.refined_by %}<a href="#{{ b }}">{{ b }}</a>
+{%- if b not in claims %} (not run in this session){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
 <p class="small">Weakest regime found: {{ fmt(e.weakest.regime) }} (seed {{ e.weakest.seed }}, margin {{ fmt(e.weakest.margin) }})</p>
 <table><tr><th>verdict</th><th>statistic</th><th>estimate</th><th>interval</th><th>level (error bounded)</th><th>threshold</th><th>resolution</th><th>R</th>
 <th>regime</th><th>seed</th><th>device</th><th>s</th><th>replay</th></tr>

@@ -39,11 +39,12 @@ GRID = SPEC.grid(PROFILE)
 CENSOR_AT = 512.0  # T0 eps at which a replicate is censored (steps = CENSOR_AT / eps)
 
 
-def onset_constants(make_model: MakeModel, p: dict[str, float], replicates: int, seed: int, device: str) -> np.ndarray:
-    """Per replicate ``T0 eps`` at the cell's parameters (``+inf``: censored)."""
+def onset_constants(make_model: MakeModel, p: dict[str, float], replicates: int, seed: int, device: str, censor_at: float = CENSOR_AT) -> np.ndarray:
+    """Per replicate ``T0 eps`` at the cell's parameters (``+inf``: censored at ``T0 eps > censor_at``;
+    the onset boundary censors at 8, the window's top, which is all it needs to know)."""
     regime = TheoryRegime(m=int(p["m"]), d=int(p["d"]), k_core=int(p["k_core"]), k_bg=int(p["k_bg"]), eta=p["eta"], batch=int(p["batch"]),
                           steps=0, replicates=replicates, seed=seed)
-    sgd = SGD(eta=regime.eta, batch=regime.batch, steps=int(math.ceil(CENSOR_AT / regime.eps)), n_eval=400)
+    sgd = SGD(eta=regime.eta, batch=regime.batch, steps=int(math.ceil(censor_at / regime.eps)), n_eval=400)
     t0 = onset_steps(make_model(regime), sgd, replicates, seed, device=device).cpu().numpy()
     return np.where(np.isnan(t0), np.inf, t0 * regime.eps)
 

@@ -126,3 +126,13 @@ def zero_mean_background_at_slope(regime: TheoryRegime, slope: float) -> TheoryM
     """The validity maps' slope model with a zero-mean background (U[-1,1])."""
     act = Activation("relu") if slope == 0 else Activation("leaky_relu", slope)
     return regime.model(act, background=Uniform(-1.0, 1.0))
+
+
+def scaled_background(factor: float) -> object:
+    """Background U[0, factor] (OOD -U[0, factor]): its mean scaled by ``factor``, which moves a boundary along k_bg / k_core."""
+    def make(regime: TheoryRegime) -> TheoryModel:
+        return regime.model(background=Uniform(0.0, factor), ood_background=Uniform(-factor, 0.0))
+
+    make.__name__ = f"background_scaled_by_{factor:g}".replace(".", "_")
+    make.__doc__ = f"Background U[0, {factor:g}] (OOD -U[0, {factor:g}]): the background's mean scaled by {factor:g}."
+    return make

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 
 import pytest
 import torch
 
+from fc_check.boundaries import Design, widths
 from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
 from fc_check.maps import Axis, Grid
 from fc_check.regimes import paper_model, paper_regime
 from fc_model import SGD, FeatureModel, Network, Schedule, TheoryModel, simulate
 from fc_model.general import GeneralSetting, train_general
 from fc_model.simulate import onset_steps
+from maps import test_boundary_contamination as boundary_contamination
+from maps import test_boundary_onset as boundary_onset
+from maps import test_boundary_ood_gap as boundary_ood_gap
+from maps import test_boundary_persistence as boundary_persistence
 from maps import test_contamination as map_contamination
 from maps import test_onset as map_onset
 from maps import test_ood_gap as map_ood_gap
@@ -54,6 +60,9 @@ def small_figures(regime: FiguresRegime):  # noqa: ANN201
 
 SMALL_CNN = lambda r: replace(cnn.paper_cnn(r), setting=replace(r.setting(), vis_steps=3))  # noqa: E731 - three training and ascent steps
 MAP_SLOPE = Grid(Axis("slope", (0.0,), "slope"), Axis("k_bg", (8,), "k_bg"), 2)  # one cell, two replicates
+# boundaries: one asserted series (m = 64), two coarse cells of two replicates; trained a few percent of their length
+BOUNDARY_RATIO = Design(widths(64), (0.5, 1.0), 2, 2, 1 / 16)
+BOUNDARY_SLOPE = Design(widths(64, **{"k_bg/k_core": 1.0}), (0.0, 1.0), 2, 2, 0.05)
 
 
 def test_guard_rejects_implicit_reads_and_mixing_and_counts_crossings() -> None:
@@ -131,6 +140,10 @@ GUARDED = {
     "map/theorem-4.3/ood-gap": (map_ood_gap.check_ood_gap_map, map_contamination.slope_model, MAP_SLOPE),
     "map/theorem-4.1/persistence": (map_persistence.check_persistence_map, paper_model, Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("m", (64,), "m"), 2)),
     "map/theorem-4.1/t0-scaling": (map_onset.check_onset_map, paper_model, Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("eps", (0.16,), "eps"), 3)),
+    "boundary/theorem-4.1/persistence": (partial(boundary_persistence.check_persistence_boundary, length=0.03), paper_model, BOUNDARY_RATIO),
+    "boundary/theorem-4.1/onset": (boundary_onset.check_onset_boundary, paper_model, Design(widths(64), (1.0, 1.5), 2, 2, 1 / 16)),
+    "boundary/theorem-4.2/contamination-ratio": (partial(boundary_contamination.check_contamination_boundary, length=0.02), map_contamination.slope_model, BOUNDARY_SLOPE),
+    "boundary/theorem-4.3/ood-gap": (partial(boundary_ood_gap.check_ood_gap_boundary, length=0.02), paper_model, Design(widths(64), (0.25, 0.5), 2, 2, 1 / 16)),
     "digits/contamination": (digits.check_contamination, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
     "digits/border-sign": (digits.check_border_sign, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),
     "digits/ood-gap": (digits.check_ood_gap, digits.paper_digits, digits.DigitsRegime(replicates=3, steps=40)),

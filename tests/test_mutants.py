@@ -10,10 +10,15 @@ from dataclasses import replace
 
 import pytest
 
+from fc_check.boundaries import Design, widths
 from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
 from fc_check.maps import ONSET, PERSISTENCE, Axis, Grid
 from fc_check.regimes import paper_regime
 from fc_model import Activation, Uniform
+from maps import test_boundary_contamination as boundary_contamination
+from maps import test_boundary_onset as boundary_onset
+from maps import test_boundary_ood_gap as boundary_ood_gap
+from maps import test_boundary_persistence as boundary_persistence
 from maps import test_contamination as map_contamination
 from maps import test_onset as map_onset
 from maps import test_ood_gap as map_ood_gap
@@ -51,6 +56,10 @@ CNN = cnn.CnnRegime(replicates=8)
 MAP_CELL_SLOPE = Grid(Axis("slope", (0.0,), "slope"), Axis("k_bg", (8,), "k_bg"), 16)
 MAP_CELL_PERSISTENCE = Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("m", (64,), "m"), PERSISTENCE.grid("ci").replicates)
 MAP_CELL_ONSET = Grid(Axis("k_bg/k_core", (0.5,), "k_bg / k_core"), Axis("eps", (0.16,), "eps"), ONSET.grid("ci").replicates)
+BOUNDARY_PERSISTENCE = Design(widths(64), (8 / 16, 12 / 16, 1.0), 16, 3, 1 / 8)
+BOUNDARY_ONSET = Design(widths(64), (1.0, 20 / 16, 24 / 16), 32, 3, 1 / 16)
+BOUNDARY_CONTAMINATION = Design(widths(64, **{"k_bg/k_core": 1.0}), (0.0, 0.5, 1.0), 8, 3, 0.05)
+BOUNDARY_GAP = Design(widths(64), (2 / 16, 4 / 16, 8 / 16), 8, 3, 1 / 16)
 
 
 def reversed_slopes(regime, slope):  # noqa: ANN001, ANN202
@@ -170,6 +179,11 @@ CASES = {
     "map/theorem-4.3/ood-gap": (map_ood_gap.check_ood_gap_map, mu.zero_mean_background_at_slope, MAP_CELL_SLOPE),
     "map/theorem-4.1/persistence": (map_persistence.check_persistence_map, mu.with_sampler(mu.shuffled_labels), MAP_CELL_PERSISTENCE),
     "map/theorem-4.1/t0-scaling": (map_onset.check_onset_map, mu.unit_init_network, MAP_CELL_ONSET),
+    # boundaries, each on one asserted series and its coarse pass (tests/test_boundaries.py checks where they are reported)
+    "boundary/theorem-4.1/persistence": (boundary_persistence.check_persistence_boundary, mu.with_sampler(mu.shuffled_labels), BOUNDARY_PERSISTENCE),
+    "boundary/theorem-4.1/onset": (boundary_onset.check_onset_boundary, mu.scaled_background(1.5), BOUNDARY_ONSET),
+    "boundary/theorem-4.2/contamination-ratio": (boundary_contamination.check_contamination_boundary, mu.zero_mean_background_at_slope, BOUNDARY_CONTAMINATION),
+    "boundary/theorem-4.3/ood-gap": (boundary_ood_gap.check_ood_gap_boundary, mu.zero_mean_background, BOUNDARY_GAP),
 }
 
 
