@@ -9,8 +9,9 @@ replicate count, and holds for each tail of the bound the points ``[target, nomi
 at the stated level ``target`` the bound is computed at level ``nominal`` (never above ``target``:
 a bound that the study found conservative keeps its level), and ``delivered`` is the miss rate the
 study measured for it, on draws independent of those that chose ``nominal``. Between measured
-targets the nominal level is interpolated on the log-log scale; outside them, the nearest point's
-ratio ``nominal / target`` is kept. A bound with no entry is computed at its stated level and its
+targets the nominal level is interpolated on the log-log scale; below the smallest, it follows the
+log-log line through the two smallest points (slope at least 1); above the largest, the largest
+point's ratio ``nominal / target`` is kept. A bound with no entry is computed at its stated level and its
 verdict says so (``delivered`` unknown).
 """
 
@@ -43,6 +44,13 @@ def _at(points: list[list[float]], target: float) -> tuple[float, float | None]:
     pts = sorted(points)
     logs = [(math.log(t), math.log(nom), d) for t, nom, d in pts]
     x = math.log(target)
+    if x <= logs[0][0] and len(logs) >= 2:
+        # below the smallest measured target: the log-log line through the two smallest points (a t
+        # bound's excess miss grows as the level falls, so keeping the last ratio would under-correct)
+        (x0, y0, d0), (x1, y1, _) = logs[0], logs[1]
+        slope = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
+        t, _, d = pts[0]
+        return min(target, math.exp(y0 + max(1.0, slope) * (x - x0))), (d * target / t if d is not None else None)
     if x <= logs[0][0] or len(logs) == 1:
         t, nom, d = pts[0]
         return min(target, target * nom / t), (d * target / t if d is not None else None)

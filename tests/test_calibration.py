@@ -79,8 +79,11 @@ def test_calibrated_levels_are_read_and_interpolated(tmp_path: Path, monkeypatch
         assert tails == (0.0, pytest.approx(1e-5)) and delivered == pytest.approx(9e-4)
         mid, _ = levels.calibrated_tails("demo/claim", "a statistic", 8, math.sqrt(1e-5), "upper")  # between the points, on the log-log line
         assert 1e-5 < mid[1] < 2e-3
-        low, _ = levels.calibrated_tails("demo/claim", "a statistic", 8, 1e-5, "upper")  # below the table: the nearest point's ratio
-        assert low[1] == pytest.approx(1e-7)
+        # below the table: the log-log line through the two smallest points (slope log10(200) per decade)
+        low, _ = levels.calibrated_tails("demo/claim", "a statistic", 8, 1e-5, "upper")
+        assert low[1] == pytest.approx(1e-5 * 200.0**-2, rel=1e-9)
+        high, _ = levels.calibrated_tails("demo/claim", "a statistic", 8, 0.1, "upper")  # above it: the largest point's ratio
+        assert high[1] == pytest.approx(0.02)
         assert levels.calibrated_tails("demo/claim", "a statistic", 16, 1e-3, "upper") == (None, None)  # another replicate count: not calibrated
         x = np.random.default_rng(2).lognormal(0, 0.8, 8)
         plain, wide = stats.mean_interval_by_t(x, 1e-3, "upper"), stats.mean_interval_by_t(x, 1e-3, "upper", tails)

@@ -35,8 +35,8 @@ from properties import test_figure_3d as fig3d
 from properties import test_figure_3d_depth as depth
 from properties import test_figure_6_cnn as cnn
 from properties import test_latent_reduction as latent
-from properties.digits_figures import FiguresRegime
 from properties import test_theory_matching as theory_matching
+from properties.digits_figures import FiguresRegime
 from tests import mutants as mu
 from theorems import test_lemma_1_1 as l11
 from theorems import test_lemma_1_2 as l12
