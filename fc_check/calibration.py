@@ -20,8 +20,9 @@ measures that promise instead of assuming it, with the suite's own checks:
   measured miss rate is at most the stated one, chosen on one set of draws and measured on an
   independent one). The tail figure is also estimated from the first half of the pool, so that a
   figure that moves between ``P/2`` and ``P`` shows as such. Statistics that are not one number per
-  replicate (clustered fits and trends, pooled counts) are computed on disjoint groups of the pool,
-  each group standing for a fresh seed, at a relaxed level.
+  replicate (clustered fits and trends) are computed on groups of ``R`` replicates, at a relaxed
+  level: disjoint groups of the pool, each standing for a fresh seed, or groups drawn from the pool
+  with replacement where fresh groups cost too much (``POOL_SIZES``; the record says which).
 * **Fresh-seed fail rates.** The same draws give, for each claim, the probability that its check
   FAILs on a fresh seed at its own level (any of its findings failing): limited by power, not by
   the level. The suite's union is bounded by the sum over claims.

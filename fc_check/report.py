@@ -179,8 +179,9 @@ profile <b>{{ c.profile }}</b>, device {{ c.device }}, {{ c.created }}, in {{ c.
 pinned regime (and at the weakest regime a run found, where asked); batches of the check's replicate count were drawn from the pool with
 replacement, and each bound computed again: its miss rate is the share of draws whose bound excludes the pool's value, with a 95% Clopper-Pearson
 interval (⚠: above the level beyond Monte Carlo error). "After" is the t bound at the calibrated level the checks now use (in parentheses), measured
-on draws independent of those that chose it. Statistics that are not one number per replicate (fits) are measured on disjoint groups of the pool,
-each a fresh seed, at a relaxed level. The fresh-seed fail rate is the probability that the claim's check FAILs on a fresh seed at its own level
+on draws independent of those that chose it. Statistics that are not one number per replicate (fits) are measured on groups of the check's replicate count, at a relaxed
+level: disjoint groups of the pool (each a fresh seed), or drawn from it with replacement where the record says so.
+The fresh-seed fail rate is the probability that the claim's check FAILs on a fresh seed at its own level
 (power, not the level, limits it); its union over the suite is at most {{ fmt(c.union.get('pinned', {}).get('rate')) }} at the pinned regimes
 (upper ends summed: {{ fmt(c.union.get('pinned', {}).get('upper')) }}){% if c.union.get('weakest', {}).get('rate') %} and {{ fmt(c.union.weakest.rate) }} at the weakest ones{% endif %}.
 "Detected at 0.9" is the strength of the claim family's graded departure at which its check FAILs with probability 0.9 (curves below).</p>
