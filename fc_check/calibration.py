@@ -53,6 +53,8 @@ import numpy as np
 from scipy import stats as sps
 
 from fc_check import stats
+from fc_check.levels import key as level_key
+from fc_check.levels import level_at
 from fc_check.stats import Sample
 from fc_check.verdict import Finding, Outcome
 
@@ -302,16 +304,19 @@ def hall_transform(t: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
     return np.where(np.isfinite(t), out, t)
 
 
-def tail_pvalues(x: np.ndarray, ref: float, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of ``x`` (draws x replicates): the smallest level at which the lower bound, and at which
-    the upper bound, of the ``method`` interval ('t' or 'hall') excludes ``ref``. A bound at level
-    ``a`` misses exactly when its p-value is below ``a``, so one pass gives the miss rate at every level."""
+def tail_pvalues(x: np.ndarray, ref: float, methods: tuple[str, ...] = ("t",)) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per row of ``x`` (draws x replicates) and per method ('t', 'hall'): the smallest level at which
+    the lower bound, and at which the upper bound, of that interval excludes ``ref``. A bound at level
+    ``a`` misses exactly when its p-value is below ``a``, so one pass gives the miss rate at every
+    level; the rows' moments are computed once for all methods."""
     n = x.shape[1]
     m, s, g = _moments(x)
     t = _studentised(m, s, n, ref)
-    if method == "hall":
-        t = hall_transform(t, g, n)
-    return sps.t.sf(t, n - 1), sps.t.cdf(t, n - 1)
+    out = {}
+    for method in methods:
+        u = hall_transform(t, g, n) if method == "hall" else t
+        out[method] = (sps.t.sf(u, n - 1), sps.t.cdf(u, n - 1))
+    return out
 
 
 def _draw_indices(rng: np.random.Generator, units: int, n: int, draws: int, chunk: int = 1 << 16) -> Iterator[np.ndarray]:
@@ -343,12 +348,6 @@ def _tails_used(side: str) -> tuple[str, ...]:
 
 
 MIN_MISSES = 50  # a calibrated level is chosen from the draws only where it expects this many misses
-
-
-def _extrapolated(points: list[list[Any]], target: float) -> float:
-    from fc_check.levels import _at
-
-    return _at(points, target)[0]
 
 
 def calibrated_level(p: np.ndarray, target: float) -> float:
@@ -432,9 +431,7 @@ def study_statistic(sample: Sample, f: Finding, tgt: Target, rng: np.random.Gene
         levels = sorted(set(LEVELS) | {tgt.level})
         p = {m: {"lower": [], "upper": []} for m in ("t", "hall")}
         for idx in _draw_indices(rng, values.size, tgt.n, draws):
-            x = values[idx]
-            for m in p:
-                lo, up = tail_pvalues(x, ref, m)
+            for m, (lo, up) in tail_pvalues(values[idx], ref, tuple(p)).items():
                 p[m]["lower"].append(lo.astype(np.float64))
                 p[m]["upper"].append(up.astype(np.float64))
         pv = {m: {k: np.concatenate(v) for k, v in d.items()} for m, d in p.items()}
@@ -446,10 +443,10 @@ def study_statistic(sample: Sample, f: Finding, tgt: Target, rng: np.random.Gene
         for tail in _tails_used(tgt.side):
             direct = {a: calibrated_level(pv["t"][tail], a) for a in calibrate_levels if a * draws >= MIN_MISSES}
             pts = [[a, nom, None] for a, nom in sorted(direct.items())]
-            chosen[tail] = {a: direct[a] if a in direct else (_extrapolated(pts, a) if pts else a) for a in calibrate_levels}
+            chosen[tail] = {a: direct[a] if a in direct else (level_at(pts, a)[0] if pts else a) for a in calibrate_levels}
         check = {"lower": [], "upper": []}
         for idx in _draw_indices(rng, values.size, tgt.n, draws):
-            lo, up = tail_pvalues(values[idx], ref, "t")
+            lo, up = tail_pvalues(values[idx], ref)["t"]
             check["lower"].append(lo)
             check["upper"].append(up)
         fresh = {k: np.concatenate(v) for k, v in check.items()}
@@ -458,7 +455,7 @@ def study_statistic(sample: Sample, f: Finding, tgt: Target, rng: np.random.Gene
         half = values[: values.size // 2]
         hp = []
         for idx in _draw_indices(rng, half.size, tgt.n, draws):
-            lo, up = tail_pvalues(half[idx], float(half.mean()), "t")
+            lo, up = tail_pvalues(half[idx], float(half.mean()))["t"]
             hp.append(lo if tgt.side == "lower" else up if tgt.side == "upper" else np.minimum(lo, up) * 2)
         hpv = np.concatenate(hp)
         out["half_pool"] = [rate(int((hpv < a).sum()), draws, a) for a in levels]
@@ -728,8 +725,6 @@ def _plain(regime: Any) -> dict[str, Any]:
 def new_table_entries(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Calibrated-level entries for every t-family statistic whose plain bound the study found to
     miss more often than its level (at any measured target): ``fc_check.levels`` reads them."""
-    from fc_check.levels import key
-
     out = {}
     for rec in records:
         cal = rec.get("calibrated")
@@ -738,7 +733,7 @@ def new_table_entries(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]
         # only a bound the study found to miss more often than its level, beyond Monte Carlo error
         if not any(x.get("exceeds") for tail in cal for x in rec["miss"]["t"][tail]):
             continue
-        out[key(rec["claim"], rec["statistic"], rec["n"])] = {tail: [[p["target"], p["nominal"], p["rate"]] for p in pts] for tail, pts in cal.items()} | {
+        out[level_key(rec["claim"], rec["statistic"], rec["n"])] = {tail: [[p["target"], p["nominal"], p["rate"]] for p in pts] for tail, pts in cal.items()} | {
             "pool": rec["pool"], "regime": rec["regime"]}
     return out
 
@@ -798,8 +793,6 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     entries = new_table_entries(records)
     # fresh-seed fail rates, with the calibrated levels this study chose
     tails_now: dict[tuple[str, str, int], tuple[float, float]] = {}
-    from fc_check.levels import key as level_key
-
     for rec in records:
         if rec.get("calibrated") and rec["regime_kind"] == "pinned" and level_key(rec["claim"], rec["statistic"], rec["n"]) in entries:
             lo = next((p["nominal"] for p in rec["calibrated"].get("lower", []) if math.isclose(p["target"], level * (0.5 if rec["side"] == "two-sided" else 1))), 0.0)

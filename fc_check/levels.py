@@ -39,7 +39,7 @@ def key(claim: str, statistic: str, n: int) -> str:
     return f"{claim} | {statistic} | n={n}"
 
 
-def _at(points: list[list[float]], target: float) -> tuple[float, float | None]:
+def level_at(points: list[list[Any]], target: float) -> tuple[float, float | None]:
     """(nominal, delivered) at ``target`` from sorted ``[target, nominal, delivered]`` points."""
     pts = sorted(points)
     logs = [(math.log(t), math.log(nom), d) for t, nom, d in pts]
@@ -82,6 +82,6 @@ def calibrated_tails(claim: str, statistic: str, n: int, alpha: float, side: str
         points = entry.get(tail)
         if not points:
             return None, None
-        tails[i], d = _at(points, share)
+        tails[i], d = level_at(points, share)
         delivered = math.nan if d is None else delivered + d
     return (tails[0], tails[1]), (None if math.isnan(delivered) else delivered)

@@ -37,14 +37,14 @@ def curves(series: dict[str, np.ndarray], steps: Sequence[float], ylabel: str, v
     return draw
 
 
-def png(draw: Callable[[Any], None]) -> str:
-    """A figure drawn by ``draw`` on one matplotlib Axes, as base64 PNG for a self-contained report."""
+def png(draw: Callable[[Any], None], size: tuple[float, float] = (5.5, 3.6)) -> str:
+    """A figure drawn by ``draw`` on one matplotlib Axes of ``size`` inches, as base64 PNG for a self-contained report."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=90)
+    fig, ax = plt.subplots(figsize=size, dpi=90)
     try:
         draw(ax)
         fig.tight_layout()

@@ -139,16 +139,8 @@ def forest_plot(by_claim: dict[str, Any]) -> str | None:
     rows = [r for r in forest_rows(by_claim) if r["margin"] is not None]
     if not rows:
         return None
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import base64
-    import io
-
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8.0, 0.22 * len(rows) + 1.2), dpi=90)
-    try:
+    def draw(ax: Any) -> None:
         for i, r in enumerate(reversed(rows)):
             color = "#065f06" if r["verdict"] == "PASS" else "#a00"
             end = r["distance"] if r["distance"] is not None else r["margin"]
@@ -162,12 +154,8 @@ def forest_plot(by_claim: dict[str, Any]) -> str | None:
         ax.set_yticks(range(len(rows)), [r["claim"] for r in reversed(rows)], fontsize=6)
         ax.set_xlabel("distance from the threshold in resolutions (|: the interval's deciding bound; o: the estimate; dashed: one resolution)", fontsize=7)
         ax.tick_params(axis="x", labelsize=7)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-    finally:
-        plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+    return png(draw, (8.0, 0.22 * len(rows) + 1.2))
 
 
 def trust_context(report_dir: Path, by_claim: dict[str, Any]) -> dict[str, Any]:
