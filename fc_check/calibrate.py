@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("reports"), help="report folder for calibration.json (default reports/)")
     ap.add_argument("--from-report", type=Path, default=None, help="also study the weakest regime of each claim in DIR/results.json")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                    help="processes that run the pools' batches on the CPU, one torch thread each (default: 2, or 1 on one core)")
     ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
     args = ap.parse_args(argv)
     if args.profile not in PROFILES:
@@ -78,9 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [c for c in args.claims if not any(k == c or k.startswith(c) for k in CLAIMS)]
     if unknown:
         ap.error(f"--claims: no claim id starts with {', '.join(map(repr, unknown))}")
+    if args.workers < 1:
+        ap.error(f"--workers: at least 1, got {args.workers}")
     if device == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
-    result = run_study(args.profile, claims=tuple(args.claims), device=device, weakest=weakest, log=lambda s: print(s, flush=True))
+    result = run_study(args.profile, claims=tuple(args.claims), device=device, weakest=weakest, log=lambda s: print(s, flush=True), workers=args.workers)
     result.update(commit=commit(), created=datetime.now(UTC).isoformat(timespec="seconds"), device=device, torch=torch.__version__,
                   claims_requested=list(args.claims), from_report=str(args.from_report) if args.from_report else None)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -96,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
             table.setdefault("entries", {})
             table.setdefault("provenance", {})
         table["provenance"][args.profile] = {"commit": result["commit"], "created": result["created"], "device": device}
-        table["entries"].update(result["levels_table"])
+        # a study replaces the entries of the claims it studied under its profile (their replicate counts may have
+        # changed since); entries of other claims and other profiles stay
+        studied = {r["claim"] for r in result["statistics"]}
+        table["entries"] = {k: v for k, v in table["entries"].items()
+                            if not (v.get("profile", "ci") == args.profile and v.get("claim", k.split(" | ")[0]) in studied)}
+        table["entries"].update({k: {**v, "profile": args.profile} for k, v in result["levels_table"].items()})
         atomic_write(TABLE_PATH, json.dumps(table, indent=1, sort_keys=True) + "\n")
         print(f"wrote {len(result['levels_table'])} calibrated entries into {TABLE_PATH}")
     if (args.out / VERDICT_DIR).is_dir():

@@ -9,7 +9,9 @@ measures that promise instead of assuming it, with the suite's own checks:
   The check is then run on a pool of ``P`` independent replicates (batches of fresh master seeds,
   far from the suite's own) and every finding's per-replicate sample is kept
   (``fc_check.stats.Sample``). Checks at one regime share their training runs (the simulators are
-  memoised), so statistics of one model and regime share one pool.
+  memoised), so statistics of one model and regime share one pool. On the CPU the batches run in
+  worker processes of one torch thread each (``BatchRunner``; a batch goes to the worker its seed
+  names, so shared runs stay shared).
 * **Miss rates.** The pool's value of each statistic (its mean, share, median or fitted exponent)
   is the reference, with its own standard error. Batches of the check's replicate count are drawn
   from the pool with replacement (the pool's law is then the truth) and each bound is computed
@@ -50,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import special
 from scipy import stats as sps
 
 from fc_check import stats
@@ -86,7 +89,7 @@ class StudyProfile:
     draws: int
     tail_draws: int
     tail_statistics: int = 3
-    batch: int = 512
+    batch: int = 256
     power_pool: int = 256
     power_draws: int = 2000
     pool_seconds: float = math.inf  # a pool stops growing (at a batch's end, once it holds 4 R) after this many seconds
@@ -250,25 +253,98 @@ class Pool:
     note: str = ""
 
 
+def _found(out: Outcome) -> list[Finding]:
+    return list(out.parts or out.findings)  # a map's cells, one by one
+
+
+def _worker_init(profile: str, root: str) -> None:
+    """A batch worker: the profile the claim modules read when imported, and one torch thread."""
+    import torch
+
+    from fc_check.hypo import PROFILE_ENV
+
+    os.environ[PROFILE_ENV] = profile
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    torch.set_num_threads(1)
+
+
+def _run_batch(call: CheckCall, replicates: int, seed: int, level: float, device: str) -> list[Finding]:
+    return _found(call.run(replicates, seed, level, device))
+
+
+class BatchRunner:
+    """Runs a pool's batches of replicates in ``workers`` processes of one torch thread each.
+
+    On 2 CPU cores one process with two torch threads keeps them about two-thirds busy (the batched
+    products are small); two single-threaded processes keep both busy. A batch goes to the worker its
+    seed names (``seed mod workers``), so pools that share batches (checks of one model and regime)
+    find the memoised runs in the worker that made them. A call that cannot be sent to a process
+    (a departure built from a closure) runs here, as do all calls when ``workers`` is 1."""
+
+    def __init__(self, workers: int, profile: str) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = max(1, workers)
+        root = str(Path(__file__).resolve().parents[1])
+        ctx = multiprocessing.get_context("spawn")  # not fork: the parent's torch thread pool does not survive a fork
+        self._pools = [ProcessPoolExecutor(1, mp_context=ctx, initializer=_worker_init, initargs=(profile, root)) for _ in range(self.workers)] \
+            if self.workers > 1 else []
+
+    def run(self, call: CheckCall, plan: list[tuple[int, int]], level: float, device: str) -> list[list[Finding]]:
+        """The findings of ``call`` on each ``(replicates, seed)`` batch of ``plan``, in order."""
+        import pickle
+
+        if self._pools:
+            try:
+                pickle.dumps(call)
+            except (pickle.PicklingError, AttributeError, TypeError):
+                pass
+            else:
+                futures = [self._pools[seed % self.workers].submit(_run_batch, call, b, seed, level, device) for b, seed in plan]
+                return [f.result() for f in futures]
+        return [_run_batch(call, b, seed, level, device) for b, seed in plan]
+
+    def close(self) -> None:
+        for pool in self._pools:
+            pool.shutdown()
+
+
 def run_pool(call: CheckCall, replicates: int, batch: int, level: float, device: str, seed0: int = SEED0, seconds: float = math.inf,
-             at_least: int = 0) -> Pool:
+             at_least: int = 0, extend: Pool | None = None, runner: BatchRunner | None = None) -> Pool:
     """``call``'s check on ``replicates`` independent replicates, in batches of fresh seeds; it stops
-    early, once it has ``at_least`` replicates, when ``seconds`` have passed."""
+    early, once it has ``at_least`` replicates, when ``seconds`` have passed (checked after each round
+    of one batch per worker). ``extend``: a pool of the same call run as one batch from ``seed0`` (a
+    probe), whose replicates become the first batch of this one (the next batches take the next seeds,
+    so no replicate is run twice). ``runner``: where the batches run (here, by default)."""
     start = time.perf_counter()
     parts: dict[tuple[str, str, int], list[Sample]] = {}
     first: list[Finding] = []
     done, i = 0, 0
+    if extend is not None and extend.replicates:
+        first, done, i = list(extend.findings), extend.replicates, 1
+        parts = {k: [v] for k, v in extend.samples.items()}
+        start -= extend.seconds
+    width = (runner.workers if runner else 1) if math.isfinite(seconds) else 1 << 30
     while done < replicates and not (done >= at_least and time.perf_counter() - start > seconds):
-        b = min(batch, replicates - done)
-        out = call.run(b, seed0 + i, level, device)
-        found = out.parts or out.findings  # a map's cells, one by one
-        if not first:
-            first = list(found)
-        for pos, f in enumerate(found):
-            if f.sample is not None:
-                parts.setdefault((f.claim, f.statistic, pos), []).append(f.sample)
-        done += b
-        i += 1
+        plan: list[tuple[int, int]] = []
+        planned = done
+        while planned < replicates and len(plan) < width:
+            # a remainder over half a batch is run as a whole batch: pools of different sizes (a probe of R, then
+            # batches) then run the same batches and share the memoised runs; the pool holds at least ``replicates``
+            b = batch if replicates - planned > batch // 2 else replicates - planned
+            plan.append((b, seed0 + i + len(plan)))
+            planned += b
+        results = runner.run(call, plan, level, device) if runner else [_run_batch(call, b, sd, level, device) for b, sd in plan]
+        for (b, _), found in zip(plan, results, strict=True):
+            if not first:
+                first = list(found)
+            for pos, f in enumerate(found):
+                if f.sample is not None:
+                    parts.setdefault((f.claim, f.statistic, pos), []).append(f.sample)
+            done += b
+            i += 1
     samples = {k: _concat(v) for k, v in parts.items() if len(v) == i}
     return Pool(call, done, first, samples, time.perf_counter() - start, call.regime)
 
@@ -304,18 +380,32 @@ def hall_transform(t: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
     return np.where(np.isfinite(t), out, t)
 
 
+P_CAP = 0.2  # tail p-values above this are reported as 1: every level the study measures is at most 0.1
+
+
+def _tail_p(u: np.ndarray, df: int, crit: float) -> np.ndarray:
+    """P(T_df >= u), computed only where it is below ``P_CAP`` (``u > crit``), 1 elsewhere: the t
+    distribution function costs about 0.3 microseconds per value and most draws are far from the tail."""
+    p = np.ones(u.shape)
+    hit = u > crit
+    p[hit] = special.stdtr(df, -u[hit])
+    return p
+
+
 def tail_pvalues(x: np.ndarray, ref: float, methods: tuple[str, ...] = ("t",)) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per row of ``x`` (draws x replicates) and per method ('t', 'hall'): the smallest level at which
     the lower bound, and at which the upper bound, of that interval excludes ``ref``. A bound at level
     ``a`` misses exactly when its p-value is below ``a``, so one pass gives the miss rate at every
-    level; the rows' moments are computed once for all methods."""
+    level; the rows' moments are computed once for all methods. P-values above ``P_CAP`` are given
+    as 1 (no level the study measures is above it)."""
     n = x.shape[1]
     m, s, g = _moments(x)
     t = _studentised(m, s, n, ref)
+    crit = float(sps.t.isf(P_CAP, n - 1))
     out = {}
     for method in methods:
         u = hall_transform(t, g, n) if method == "hall" else t
-        out[method] = (sps.t.sf(u, n - 1), sps.t.cdf(u, n - 1))
+        out[method] = (_tail_p(u, n - 1, crit), _tail_p(-u, n - 1, crit))
     return out
 
 
@@ -355,11 +445,10 @@ def calibrated_level(p: np.ndarray, target: float) -> float:
     most ``target`` less two Monte Carlo standard errors (so that it holds on fresh draws too)."""
     k = target * p.size
     allowed = max(0.0, k - 2.0 * math.sqrt(k))
-    q = np.sort(p)
     idx = int(math.floor(allowed))
-    if idx >= q.size:
+    if idx >= p.size:
         return target
-    return float(min(target, q[idx]))
+    return float(min(target, np.partition(p, idx)[idx]))  # the idx-th smallest, without sorting all draws
 
 
 # --- one statistic ---------------------------------------------------------------------------
@@ -617,8 +706,11 @@ POOL_SIZES: dict[str, dict[str, tuple[int | None, int | None] | tuple[int | None
     "theorems/test_theorem_4_3.py::test_ood_error_grows_with_background": {"ci": (8, 200, "resampled")},
     # six training runs (one per LeakyReLU slope) per replicate: 800 replicates took 307 s under ci
     "properties/test_dose_response.py": {"ci": (4, 200, "resampled")},
-    # twice the profile's replicates per check, 6000 steps each
+    # four times the profile's replicates per check, 6000 steps each
     "theorems/test_theorem_4_1.py::test_persistence": {"ci": (8, None)},
+    # four times the profile's replicates per check (64 under ci): a 64 R pool (4096 paper-regime runs of 6000 steps)
+    # would cost six minutes of 2 cores; a 32 R pool shares its batches with the other Theorem 4.2 checks' 64 R pools
+    "theorems/test_theorem_4_2.py::test_background_tracks_asymmetry": {"ci": (32, None)},
     # two 6000-step runs (U[0,1] and U[-1,1]) per replicate: 1024 replicates took 137 s under ci
     "properties/test_controls.py::test_zero_mean_background": {"ci": (8, None)},
     # the maps' inside cells: two cells of 6000 steps (contamination, OOD gap); persistence (128 replicates
@@ -644,7 +736,12 @@ def _pool_size(call: CheckCall, study: StudyProfile) -> tuple[int, int, bool]:
 # Replicates per simulator call where a check's memory grows fast with them (the default is the
 # study profile's ``batch``): Lemma 1.1 holds 100 000 samples per replicate, Lemma 1.2 a 51 200-sample
 # population and 100 batches per size per replicate, in float64.
-POOL_BATCH = {"theorems/test_lemma_1_1.py": 16, "theorems/test_lemma_1_2.py": 32}
+# The no-spurious-correlation control draws 80 000 samples per replicate.
+POOL_BATCH = {"theorems/test_lemma_1_1.py": 16, "theorems/test_lemma_1_2.py": 32, "properties/test_controls.py": 128}
+# Pools run in this process (two torch threads) rather than in the worker processes: the lemmas'
+# float64 sample arithmetic is bound by memory bandwidth, and two processes sharing it were slower
+# (the four lemma pools took 141 s in two workers against 81 s here, under ci).
+IN_PROCESS = ("theorems/test_lemma_1_1.py", "theorems/test_lemma_1_2.py")
 
 # Checks whose pinned regime is too costly to pool at full size: the study runs the same check on a
 # smaller regime of the same kind, declared here with its reason (the method under study is the same).
@@ -677,7 +774,7 @@ def relevant_skew(rec: dict[str, Any]) -> float:
 
 
 def study_call(call: CheckCall, study: StudyProfile, level: float, device: str, rng: np.random.Generator, log: Callable[[str], None],
-               regime: Any = None, label: str = "pinned", wanted: list[str] | None = None) -> dict[str, Any]:
+               regime: Any = None, label: str = "pinned", wanted: list[str] | None = None, runner: BatchRunner | None = None) -> dict[str, Any]:
     """Pool one check call (at its pinned regime, or ``regime``) and study every statistic it asserts on."""
     note = ""
     if regime is not None:
@@ -695,7 +792,8 @@ def study_call(call: CheckCall, study: StudyProfile, level: float, device: str, 
         return {"call": call, "pool": probe, "targets": {}, "records": [], "pool_seconds": probe.seconds}
     clustered = any(s.kind == "clustered" for s in probe.samples.values())
     total = max(factor, groups if clustered and not resample else 0) * R
-    pool = run_pool(call, total, batch, level, device, seconds=study.pool_seconds, at_least=4 * R)
+    pool = run_pool(call, total, batch, level, device, seconds=study.pool_seconds, at_least=4 * R, extend=probe,
+                    runner=None if call.module in IN_PROCESS else runner)
     if pool.replicates < total:
         total = pool.replicates
         note = (note + "; " if note else "") + f"pool cut to {total} replicates ({total // R} x R) by the profile's {study.pool_seconds:g} s per pool"
@@ -712,7 +810,7 @@ def study_call(call: CheckCall, study: StudyProfile, level: float, device: str, 
         if note:
             rec["study_regime_note"] = note
         recs.append(rec)
-    return {"call": call, "pool": pool, "targets": targets, "records": recs, "pool_seconds": pool.seconds + probe.seconds}
+    return {"call": call, "pool": pool, "targets": targets, "records": recs, "pool_seconds": pool.seconds}
 
 
 def _plain(regime: Any) -> dict[str, Any]:
@@ -734,7 +832,7 @@ def new_table_entries(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]
         if not any(x.get("exceeds") for tail in cal for x in rec["miss"]["t"][tail]):
             continue
         out[level_key(rec["claim"], rec["statistic"], rec["n"])] = {tail: [[p["target"], p["nominal"], p["rate"]] for p in pts] for tail, pts in cal.items()} | {
-            "pool": rec["pool"], "regime": rec["regime"]}
+            "pool": rec["pool"], "regime": rec["regime"], "claim": rec["claim"]}
     return out
 
 
@@ -743,7 +841,7 @@ def _claims_of(pool: Pool) -> list[str]:
 
 
 def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu", weakest: dict[str, dict[str, Any]] | None = None,
-              log: Callable[[str], None] = print, seed: int = 0) -> dict[str, Any]:
+              log: Callable[[str], None] = print, seed: int = 0, workers: int = 1) -> dict[str, Any]:
     """The whole study under ``profile``: see the module docstring. ``claims``: ids or id prefixes to
     study (all when empty); ``weakest``: claim id -> the regime (a verdict's ``regime``) of the weakest
     verdict a run found, studied beside the pinned one."""
@@ -757,6 +855,7 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     modules = sorted({CLAIMS[c].module for c in wanted})
     calls = discover(profile, modules)
     rng = np.random.default_rng(seed)
+    runner = BatchRunner(workers if device == "cpu" else 1, profile)  # on a GPU one process holds the device
     studied: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for call in calls:
@@ -764,7 +863,7 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
             skipped += [{"claim": c, "statistic": "", "why": f"not pooled under --profile {profile} ({call.module}: seconds to minutes per replicate batch); "
                          "python -m fc_check.calibrate --profile default pools it"} for c in CLAIMS if CLAIMS[c].module == call.module and c in wanted]
             continue
-        res = study_call(call, study, level, device, rng, log, wanted=wanted)
+        res = study_call(call, study, level, device, rng, log, wanted=wanted, runner=runner)
         if not set(_claims_of(res["pool"])) & set(wanted):
             continue
         studied.append(res)
@@ -780,7 +879,7 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
                 log(f"  {call.test}: weakest regime of {cid} not rebuilt ({exc})")
                 continue
             if alt != call.regime:
-                studied.append(study_call(call, study, level, device, rng, log, regime=alt, label="weakest"))
+                studied.append(study_call(call, study, level, device, rng, log, regime=alt, label="weakest", runner=runner))
             break
     records = [r for res in studied for r in res["records"] if r["claim"] in wanted]
     # the most skewed statistics (against their bound) again, with ten times the draws, for the own level
@@ -839,7 +938,8 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
                        for c in wanted if c not in studied_claims]
     log("power along the departures")
     power = power_study([r["call"] for r in studied if all(x["regime_kind"] == "pinned" for x in r["records"]) and r["records"]], study, level, device, rng, log,
-                        wanted, heavy=profile != "ci")
+                        wanted, heavy=profile != "ci", runner=runner)
+    runner.close()
     return {"profile": profile, "level": level, "study": {k: getattr(study, k) for k in study.__dataclass_fields__}, "statistics": records, "power": power,
             "levels_table": entries, "fresh_seed_fail": fail, "union": union, "not_calibrated": not_calibrated,
             "pools": [{"test": r["call"].test, "replicates": r["pool"].replicates, "seconds": round(r["pool_seconds"], 1), "regime": _plain(r["call"].regime)} for r in studied],
@@ -876,7 +976,7 @@ def _analytic_fail(rec: dict[str, Any], tgt: Target, tails: tuple[float, float] 
 
 
 def power_study(calls: list[CheckCall], study: StudyProfile, level: float, device: str, rng: np.random.Generator, log: Callable[[str], None],
-                wanted: list[str], heavy: bool) -> list[dict[str, Any]]:
+                wanted: list[str], heavy: bool, runner: BatchRunner | None = None) -> list[dict[str, Any]]:
     """For each departure and each test it applies to: P(FAIL) against the strength, measured from
     ``power_draws`` draws of the check's replicate count on a pool per strength, beside the noncentral-t
     prediction at the pool's mean and sd, and the strength at which P(FAIL) reaches 0.9."""
@@ -892,7 +992,8 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
         rows = []
         for s in dep.strengths:
             moved = dep.apply(call, s)
-            pool = run_pool(moved, max(study.power_pool, 4 * R), POOL_BATCH.get(call.module, study.batch), level, device, seed0=SEED0 + 10_000)
+            # batches of 32: a power pool of 64 replicates keeps both workers busy, and pools of different sizes share their first batches
+            pool = run_pool(moved, max(study.power_pool, 4 * R), min(32, POOL_BATCH.get(call.module, study.batch)), level, device, seed0=SEED0 + 10_000, runner=runner)
             claims = [c for c in _claims_of(pool) if c in wanted]
             if not claims:
                 break

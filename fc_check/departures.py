@@ -150,12 +150,24 @@ class Departure:
     heavy: bool = False  # costly families: studied under default only
 
 
+@dataclass(frozen=True)
+class _MovedModel:
+    """``make``'s model moved by ``transform`` at strength ``s``: a picklable callable (where ``make``
+    and ``transform`` are module-level functions), so that the study can run its pools in other processes."""
+
+    make: Callable[..., TheoryModel]
+    transform: Callable[[TheoryModel, float], TheoryModel]
+    s: float
+
+    def __call__(self, *a: Any, **k: Any) -> TheoryModel:
+        return self.transform(self.make(*a, **k), self.s)
+
+
 def _on_model(transform: Callable[[TheoryModel, float], TheoryModel]) -> Callable[[Any, float], Any]:
     """Apply a model transform to a check call whose first argument makes the model (any signature)."""
 
     def apply(call: Any, s: float) -> Any:
-        make = call.args[0]
-        return replace(call, args=(lambda *a, **k: transform(make(*a, **k), s), *call.args[1:]))
+        return replace(call, args=(_MovedModel(call.args[0], transform, s), *call.args[1:]))
 
     return apply
 

@@ -6,8 +6,11 @@ there is. In both, the ID background is uncorrelated with ``y``.
 
 * ``control/zero-mean-background``: contamination ratio <= 0.05 with ``U[-1,1]``, >= 0.2 with ``U[0,1]``.
 * ``control/no-spurious-correlation``: per replicate, Pearson correlation of ``y`` with the mean
-  background feature over 20 000 ID samples; the two-sided interval of its mean lies inside
-  +-0.02 (and so contains 0 or lies within the equivalence margin).
+  background feature over 80 000 ID samples; the two-sided interval of its mean lies inside
+  +-0.02 (and so contains 0 or lies within the equivalence margin). 80 000 rather than 20 000:
+  with 20 000 a replicate's correlation has sd 0.007, the bound at the suite's level (t with 15 df,
+  critical value 6.7) reaches within 0.008 of the margin, and the calibration study found the check
+  FAILing on a fresh seed 0.9% of the time; sampling is cheap, and four times the samples halve the sd.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def check_zero_mean_background(make_model, regime: TheoryRegime, *, level: float
                     mean_at_least(claim, "contamination ratio with U[0,1] background (same seeds)", positive, positive_min, level)], regime.as_dict(), regime.seed)
 
 
-def check_no_spurious_correlation(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, tolerance: float = 0.02, n: int = 20_000) -> Outcome:
+def check_no_spurious_correlation(make_model: MakeModel, regime: TheoryRegime, *, level: float, device: str, tolerance: float = 0.02, n: int = 80_000) -> Outcome:
     model = make_model(regime)
     s = model.sampler(model.features, generator(regime.seed, "probe", resolve_device(device)), regime.replicates, n)
     corr = per_replicate(label_background_correlation(s, model.features))

@@ -153,3 +153,36 @@ def test_departures_keep_the_paper_model_at_strength_zero() -> None:
     moved = dep.leaky_from_relu(base, 0.5)
     assert moved.network.activation.slope == 0.5 and moved == dep.leaky_from_relu(base, 0.5)  # equal models share memoised runs
     assert replace(base, sampler=dep.NoisyLabels(0.1)) == replace(base, sampler=dep.NoisyLabels(0.1))
+
+
+def test_pool_batches_run_in_worker_processes_give_the_same_replicates() -> None:
+    """The study's worker processes (one torch thread each) run the same batches as this process: a
+    pool run through them holds the same replicates (float32 products may round differently across
+    thread counts, so equal to float32 precision, not bit for bit), in the same order."""
+    call = cal.CheckCall("properties/test_controls.py::test_no_spurious_correlation", "properties/test_controls.py", controls.check_no_spurious_correlation,
+                         (controls.paper_relu, controls.PAPER.with_(replicates=8, d=2**10)), {"n": 2000})
+    here = cal.run_pool(call, 48, 16, 1e-3, "cpu")
+    runner = cal.BatchRunner(2, "ci")
+    try:
+        there = cal.run_pool(call, 48, 16, 1e-3, "cpu", runner=runner)
+    finally:
+        runner.close()
+    assert here.replicates == there.replicates == 48 and here.samples.keys() == there.samples.keys()
+    for k in here.samples:
+        np.testing.assert_allclose(there.samples[k].values, here.samples[k].values, rtol=1e-5, atol=1e-6)
+
+
+def test_capped_tail_p_values_give_the_miss_rates_and_levels_of_exact_ones() -> None:
+    """Tail p-values are computed only below ``P_CAP`` (the rest are 1): every miss rate at a level
+    <= 0.1 and every calibrated level is what the exact p-values give."""
+    from scipy import stats as sps
+
+    x = np.random.default_rng(3).exponential(size=(50_000, 12))
+    capped = cal.tail_pvalues(x, 1.0, ("t", "hall"))
+    m, s, _ = cal._moments(x)
+    t = cal._studentised(m, s, 12, 1.0)
+    exact = (sps.t.sf(t, 11), sps.t.cdf(t, 11))
+    for i in range(2):
+        for a in (0.1, 0.01, 1e-3):
+            assert int((capped["t"][i] < a).sum()) == int((exact[i] < a).sum())
+        assert cal.calibrated_level(capped["t"][i], 0.01) == cal.calibrated_level(exact[i], 0.01)

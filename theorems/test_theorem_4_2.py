@@ -32,10 +32,23 @@ from fc_check.plots import curves
 from fc_check.regimes import TheoryRegime, paper_model, paper_regime, theory_regimes, train
 from fc_check.verdict import Outcome, Plot
 
-R = active_profile().replicates
+# Twice the profile's replicates. The growth statistics are heavily left-skewed (skewness -11 at
+# the paper regime: about one replicate in a few hundred has every neuron inactive, and grows by
+# 0-0.03 against a typical 0.19), so their calibrated bounds run at far smaller nominal levels; with
+# the profile's 16 replicates under ci the calibration study found these checks FAILing on a fresh
+# seed at rates of 2% (both growths) and 5% (tracks-asymmetry), far above the suite's 1e-3 per claim.
+# The thresholds are unchanged; only the replicate count is.
+R = 2 * active_profile().replicates
 REGIMES = theory_regimes(replicates=R)
 ONSET_REGIMES = theory_regimes(replicates=R, k_bg=(4, 8))  # see the module docstring
 PAPER = paper_regime(R)
+# Twice that again for tracks-asymmetry. A replicate whose neurons are all inactive has no asymmetry
+# and counts as a correlation of 0 (against the claim): the statistic is left-skewed (skewness -2.8
+# in a pool of 2 080 at the paper regime), and at 32 replicates two such replicates in a draw already
+# FAIL the calibrated bound: the study measured a fresh-seed fail rate of 0.34%, above 1e-3.
+TRACKS_R = 2 * R
+TRACKS_REGIMES = theory_regimes(replicates=TRACKS_R)
+TRACKS_PAPER = paper_regime(TRACKS_R)
 
 
 
@@ -101,7 +114,7 @@ def test_other_core_no_growth(fc, regime: TheoryRegime) -> None:
 
 
 @fc_settings()
-@given(regime=REGIMES)
-@example(regime=PAPER)
+@given(regime=TRACKS_REGIMES)
+@example(regime=TRACKS_PAPER)
 def test_background_tracks_asymmetry(fc, regime: TheoryRegime) -> None:
     fc.check(check_background_tracks_asymmetry, paper_model, regime)
