@@ -253,10 +253,6 @@ class Pool:
     note: str = ""
 
 
-def _found(out: Outcome) -> list[Finding]:
-    return list(out.parts or out.findings)  # a map's cells, one by one
-
-
 def _worker_init(profile: str, root: str) -> None:
     """A batch worker: the profile the claim modules read when imported, and one torch thread."""
     import torch
@@ -270,7 +266,8 @@ def _worker_init(profile: str, root: str) -> None:
 
 
 def _run_batch(call: CheckCall, replicates: int, seed: int, level: float, device: str) -> list[Finding]:
-    return _found(call.run(replicates, seed, level, device))
+    out = call.run(replicates, seed, level, device)
+    return list(out.parts or out.findings)  # a map's cells, one by one
 
 
 class BatchRunner:
@@ -740,7 +737,8 @@ def _pool_size(call: CheckCall, study: StudyProfile) -> tuple[int, int, bool]:
 POOL_BATCH = {"theorems/test_lemma_1_1.py": 16, "theorems/test_lemma_1_2.py": 32, "properties/test_controls.py": 128}
 # Pools run in this process (two torch threads) rather than in the worker processes: the lemmas'
 # float64 sample arithmetic is bound by memory bandwidth, and two processes sharing it were slower
-# (the four lemma pools took 141 s in two workers against 81 s here, under ci).
+# (under ci the four lemma pools took 141 s in two workers; 81 s in this process an hour earlier, and
+# 122 s in it on the same host while it lost 10-20% of the CPU to steal time).
 IN_PROCESS = ("theorems/test_lemma_1_1.py", "theorems/test_lemma_1_2.py")
 
 # Checks whose pinned regime is too costly to pool at full size: the study runs the same check on a

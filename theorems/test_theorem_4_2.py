@@ -44,7 +44,7 @@ ONSET_REGIMES = theory_regimes(replicates=R, k_bg=(4, 8))  # see the module docs
 PAPER = paper_regime(R)
 # Twice that again for tracks-asymmetry. A replicate whose neurons are all inactive has no asymmetry
 # and counts as a correlation of 0 (against the claim): the statistic is left-skewed (skewness -2.8
-# in a pool of 2 080 at the paper regime), and at 32 replicates two such replicates in a draw already
+# and -4.7 in two pools of about 2 100 at the paper regime), and at 32 replicates two such replicates in a draw already
 # FAIL the calibrated bound: the study measured a fresh-seed fail rate of 0.34%, above 1e-3.
 TRACKS_R = 2 * R
 TRACKS_REGIMES = theory_regimes(replicates=TRACKS_R)
