@@ -165,6 +165,10 @@ def test_onset_steps_matches_the_recorded_trajectory() -> None:
     found = onset_steps(model, sgd, 12, 4, dtype=torch.float64, sync_every=7)
     assert recorded.isnan().sum() < 12 and len(set(recorded[~recorded.isnan()].tolist())) > 3  # spread out: the batch is split
     torch.testing.assert_close(found, recorded, equal_nan=True)
+    # the held-out activations computed a few replicates at a time (as on a CPU at larger m) find the same T0
+    torch.testing.assert_close(onset_steps(model, sgd, 12, 4, dtype=torch.float64, sync_every=7, eval_chunk=5), recorded, equal_nan=True)
+    with pytest.raises(ValueError, match="eval_chunk"):
+        onset_steps(model, sgd, 12, 4, eval_chunk=0)
 
 
 def test_sampler_workspace_gives_the_same_draws_and_is_validated() -> None:
