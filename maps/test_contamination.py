@@ -23,7 +23,7 @@ import numpy as np
 from fc_check import stats
 from fc_check.common import contamination_ratio, ood_gap
 from fc_check.hypo import active_profile
-from fc_check.maps import CONTAMINATION, Grid, MapSpec, measure, outcome
+from fc_check.maps import CONTAMINATION, Grid, MapSpec, cell_interval_by_t, cell_statistic, measure, outcome
 from fc_check.regimes import TheoryRegime
 from fc_check.verdict import Outcome
 from fc_model import SGD, Activation, Schedule, TheoryModel, simulate
@@ -60,7 +60,7 @@ def check_map_of(spec: MapSpec, index: int, make_model: SlopeModel, grid: Grid, 
     values = final_statistics(make_model, grid, spec.params, device)
 
     def cell(x: float, y: float, p: dict[str, float]) -> tuple[stats.Interval, float]:
-        return stats.mean_interval_by_t(values[(x, y)][index], level, "two-sided"), 0.0
+        return cell_interval_by_t(spec.claim, cell_statistic(grid, x, y), values[(x, y)][index], level), 0.0
 
     cells = measure(spec, grid, cell)
     resolution = max(stats.min_margin_resolvable_by_t(grid.replicates, float(np.std(values[(c.x, c.y)][index], ddof=1)), level, "two-sided") for c in cells if c.inside)

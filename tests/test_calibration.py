@@ -92,6 +92,34 @@ def test_calibrated_levels_are_read_and_interpolated(tmp_path: Path, monkeypatch
         levels.table.cache_clear()
 
 
+def test_map_cells_read_their_calibrated_lower_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A map cell whose plain t bound the study found to miss is computed at the table's lower tail (the
+    HOLD side); a cell without an entry keeps the plain two-sided t; the name the table is keyed by is
+    the name the verdict's cell findings carry."""
+    from fc_check.maps import CONTAMINATION, cell_interval_by_t, cell_statistic, measure, outcome
+
+    grid = CONTAMINATION.grid("ci")
+    name = cell_statistic(grid, 0.0, 2)
+    assert name == "cell slope = 0, k_bg = 2"
+    table = {"entries": {levels.key(CONTAMINATION.claim, name, 16): {"lower": [[1e-5, 1e-7, 1e-5], [1e-3, 1e-4, 1e-3]]}}, "provenance": {}}
+    path = tmp_path / "levels.json"
+    path.write_text(json.dumps(table))
+    monkeypatch.setattr(levels, "TABLE_PATH", path)
+    levels.table.cache_clear()
+    try:
+        x = np.random.default_rng(3).normal(0.6, 0.05, 16)
+        cal = cell_interval_by_t(CONTAMINATION.claim, name, x, 2e-3)
+        plain = cell_interval_by_t(CONTAMINATION.claim, cell_statistic(grid, 0.0, 8), x, 2e-3)
+        assert cal.method == "t (calibrated level)" and cal.nominal == (pytest.approx(1e-4), pytest.approx(1e-3))
+        assert plain.method == "t" and plain.nominal is None
+        assert cal.low < plain.low and cal.high == pytest.approx(plain.high)
+        cells = measure(CONTAMINATION, grid, lambda cx, cy, p: (cell_interval_by_t(CONTAMINATION.claim, cell_statistic(grid, cx, cy), x, 2e-3), 0.0))
+        parts = outcome(CONTAMINATION, grid, cells, 2e-3).parts
+        assert {f.statistic: f.method for f in parts}[name] == "t (calibrated level)"
+    finally:
+        levels.table.cache_clear()
+
+
 def test_every_level_says_which_error_it_bounds() -> None:
     x = np.linspace(0.3, 0.5, 16)
     from fc_check.common import mean_at_least
