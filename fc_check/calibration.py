@@ -47,7 +47,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -837,6 +837,19 @@ def new_table_entries(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]
     return out
 
 
+def regime_like(pinned: Any, recorded: dict[str, Any]) -> Any:
+    """The pinned regime (a frozen dataclass) with the fields a verdict recorded for another regime
+    (its ``regime``), keeping the pinned replicate count and seed. A record also holds derived
+    figures (``eps``, counts, ranges): only the dataclass's own init fields are taken. Raises
+    ``ValueError`` when the record shares none of them (it is not a regime of this check)."""
+    own = {f.name: f for f in fields(pinned) if f.init}
+    taken = {k: v for k, v in recorded.items() if k in own and k not in ("replicates", "seed")}
+    if not taken:
+        raise ValueError(f"the recorded regime shares no field with {type(pinned).__name__}")
+    taken = {k: tuple(v) if isinstance(getattr(pinned, k), tuple) and isinstance(v, list) else v for k, v in taken.items()}
+    return replace(pinned, **taken)
+
+
 def _claims_of(pool: Pool) -> list[str]:
     return list(dict.fromkeys(f.claim for f in pool.findings))
 
@@ -872,10 +885,8 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
             regime = (weakest or {}).get(cid)
             if regime is None:
                 continue
-            fields_ = {k: v for k, v in regime.items() if hasattr(call.regime, k) and k not in ("replicates", "seed")}
-            fields_ = {k: tuple(v) if isinstance(getattr(call.regime, k), tuple) else v for k, v in fields_.items()}
             try:
-                alt = replace(call.regime, **fields_)
+                alt = regime_like(call.regime, regime)
             except (TypeError, ValueError) as exc:
                 log(f"  {call.test}: weakest regime of {cid} not rebuilt ({exc})")
                 continue

@@ -214,3 +214,18 @@ def test_capped_tail_p_values_give_the_miss_rates_and_levels_of_exact_ones() -> 
         for a in (0.1, 0.01, 1e-3):
             assert int((capped["t"][i] < a).sum()) == int((exact[i] < a).sum())
         assert cal.calibrated_level(capped["t"][i], 0.01) == cal.calibrated_level(exact[i], 0.01)
+
+
+def test_weakest_regime_is_rebuilt_from_a_verdicts_record() -> None:
+    """A verdict's regime holds derived figures (eps) beside the fields: the rebuild takes the fields,
+    keeps the pinned replicates and seed, and refuses a record of another kind of regime."""
+    from fc_check.calibration import regime_like
+    from fc_check.regimes import paper_regime
+
+    pinned = paper_regime(16)
+    recorded = {"m": 32, "d": 4096, "k_core": 8, "k_bg": 8, "eta": 0.02, "batch": 16, "steps": 8000, "replicates": 32, "seed": 7, "eps": 0.04}
+    alt = regime_like(pinned, recorded)
+    assert (alt.m, alt.d, alt.eta, alt.batch, alt.steps) == (32, 4096, 0.02, 16, 8000)
+    assert (alt.replicates, alt.seed) == (pinned.replicates, pinned.seed) and alt.eps == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="shares no field"):
+        regime_like(pinned, {"axis": "slope", "cells": 24})
