@@ -840,14 +840,29 @@ def new_table_entries(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]
 def regime_like(pinned: Any, recorded: dict[str, Any]) -> Any:
     """The pinned regime (a frozen dataclass) with the fields a verdict recorded for another regime
     (its ``regime``), keeping the pinned replicate count and seed. A record also holds derived
-    figures (``eps``, counts, ranges): only the dataclass's own init fields are taken. Raises
-    ``ValueError`` when the record shares none of them (it is not a regime of this check)."""
-    own = {f.name: f for f in fields(pinned) if f.init}
-    taken = {k: v for k, v in recorded.items() if k in own and k not in ("replicates", "seed")}
-    if not taken:
+    figures (``eps``, counts, ranges): only the dataclass's own init fields are taken, and only
+    values of the field's kind (a map records its axes as text, ``x = 'slope [0, 0.5, 1]'``: its
+    grid is not rebuilt from them, and the pinned grid comes back). Raises ``ValueError`` when the
+    record names none of the fields (it is not a regime of this check)."""
+    own = {f.name for f in fields(pinned) if f.init}
+    named = {k: v for k, v in recorded.items() if k in own and k not in ("replicates", "seed")}
+    if not named:
         raise ValueError(f"the recorded regime shares no field with {type(pinned).__name__}")
-    taken = {k: tuple(v) if isinstance(getattr(pinned, k), tuple) and isinstance(v, list) else v for k, v in taken.items()}
+    taken = {k: tuple(v) if isinstance(v, list) else v for k, v in named.items() if _same_kind(getattr(pinned, k), v)}
     return replace(pinned, **taken)
+
+
+def _same_kind(current: Any, value: Any) -> bool:
+    """Whether a recorded value can stand for a field's current one (numbers for numbers, text for text, sequences for tuples)."""
+    if isinstance(current, bool) or isinstance(value, bool):
+        return isinstance(current, bool) and isinstance(value, bool)
+    if isinstance(current, int | float):
+        return isinstance(value, int | float)
+    if isinstance(current, str):
+        return isinstance(value, str)
+    if isinstance(current, tuple):
+        return isinstance(value, list | tuple)
+    return False
 
 
 def _claims_of(pool: Pool) -> list[str]:

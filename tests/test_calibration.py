@@ -229,3 +229,7 @@ def test_weakest_regime_is_rebuilt_from_a_verdicts_record() -> None:
     assert (alt.replicates, alt.seed) == (pinned.replicates, pinned.seed) and alt.eps == pytest.approx(0.04)
     with pytest.raises(ValueError, match="shares no field"):
         regime_like(pinned, {"axis": "slope", "cells": 24})
+    from fc_check.maps import CONTAMINATION
+
+    grid = CONTAMINATION.grid("ci")  # a map records its axes as text: the pinned grid comes back
+    assert regime_like(grid, {"x": "slope [0.0, 0.5, 1.0]", "y": "k_bg [2, 8, 32]", "replicates": 16, "cells": 9}) == grid
