@@ -53,10 +53,12 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
                 pts = r["miss"][method].get(tails[0], [])
             row["before"] = [_fmt_rate(_at(pts, a)) for a in levels]
             row["before_flag"] = any(p.get("exceeds") for p in pts)
-            if "calibrated" in r:
+            # at a weakest regime the check reads the table's levels (chosen at the pinned one): those are its "after"
+            repaired = r.get("table_levels") if r.get("regime_kind") == "weakest" and r.get("table_levels") else r.get("calibrated")
+            if repaired:
                 after = []
                 for a in levels:
-                    parts = [_at(r["calibrated"].get(t, []), a / 2 if side == "two-sided" else a) for t in tails]
+                    parts = [_at(repaired.get(t, []), a / 2 if side == "two-sided" else a) for t in tails]
                     if all(parts):
                         misses = sum(p["misses"] for p in parts)  # type: ignore[index]
                         draws = parts[0]["draws"]  # type: ignore[index]

@@ -233,3 +233,23 @@ def test_weakest_regime_is_rebuilt_from_a_verdicts_record() -> None:
 
     grid = CONTAMINATION.grid("ci")  # a map records its axes as text: the pinned grid comes back
     assert regime_like(grid, {"x": "slope [0.0, 0.5, 1.0]", "y": "k_bg [2, 8, 32]", "replicates": 16, "cells": 9}) == grid
+
+
+def test_the_study_measures_the_levels_the_check_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside the levels it chooses on a pool, the study measures the table's (what a check computes
+    at, chosen at the pinned regime): at a weakest regime those are the check's delivered figures."""
+    rng = np.random.default_rng(4)
+    pool = rng.lognormal(0.0, 0.8, 8000)
+    table = {"entries": {levels.key("demo/claim", "a statistic", 8): {"upper": [[0.01, 1e-4, 0.01], [0.1, 0.02, 0.1]]}}, "provenance": {}}
+    path = tmp_path / "levels.json"
+    path.write_text(json.dumps(table))
+    monkeypatch.setattr(levels, "TABLE_PATH", path)
+    levels.table.cache_clear()
+    try:
+        rec = cal.study_statistic(Sample("values", pool), _finding(pool, "<=", 10.0), _target(8, "upper", "<=", 10.0), rng, 50_000, (0.1, 0.01))
+    finally:
+        levels.table.cache_clear()
+    at = {p["target"]: p for p in rec["table_levels"]["upper"]}
+    assert at[0.01]["nominal"] == pytest.approx(1e-4) and at[0.1]["nominal"] == pytest.approx(0.02)
+    plain = {p["level"]: p["rate"] for p in rec["miss"]["t"]["upper"]}
+    assert at[0.01]["rate"] < plain[0.01]  # a smaller nominal level misses less often
