@@ -830,17 +830,30 @@ def _plain(regime: Any) -> dict[str, Any]:
 
 def new_table_entries(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Calibrated-level entries for every t-family statistic whose plain bound the study found to
-    miss more often than its level (at any measured target): ``fc_check.levels`` reads them."""
-    out = {}
+    miss more often than its level (at any measured target, at the pinned or the weakest regime):
+    ``fc_check.levels`` reads them. Where both regimes were studied, each target takes the smaller
+    of the two chosen levels (a check reads one level whatever its regime, so it must hold at both),
+    and the delivered figure is the larger of the two measured miss rates (each measured at its own
+    regime's choice, so at the smaller level it misses no more often)."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
-        cal = rec.get("calibrated")
-        if not cal or rec.get("regime_kind") != "pinned":
-            continue
+        if rec.get("calibrated") and rec.get("regime_kind") in ("pinned", "weakest"):
+            by_key.setdefault(level_key(rec["claim"], rec["statistic"], rec["n"]), []).append(rec)
+    out = {}
+    for k, recs in by_key.items():
         # only a bound the study found to miss more often than its level, beyond Monte Carlo error
-        if not any(x.get("exceeds") for tail in cal for x in rec["miss"]["t"][tail]):
+        if not any(x.get("exceeds") for rec in recs for tail in rec["calibrated"] for x in rec["miss"]["t"][tail]):
             continue
-        out[level_key(rec["claim"], rec["statistic"], rec["n"])] = {tail: [[p["target"], p["nominal"], p["rate"]] for p in pts] for tail, pts in cal.items()} | {
-            "pool": rec["pool"], "regime": rec["regime"], "claim": rec["claim"]}
+        pinned = next((r for r in recs if r["regime_kind"] == "pinned"), recs[0])
+        entry: dict[str, Any] = {}
+        for tail, pts in pinned["calibrated"].items():
+            rows = []
+            for p in pts:
+                same = [q for r in recs for q in r["calibrated"].get(tail, []) if math.isclose(q["target"], p["target"])]
+                rows.append([p["target"], min(q["nominal"] for q in same), max(q["rate"] for q in same)])
+            entry[tail] = rows
+        out[k] = entry | {"pool": pinned["pool"], "regime": pinned["regime"], "claim": pinned["claim"],
+                          "regimes": [r["regime_kind"] for r in recs]}
     return out
 
 
@@ -924,12 +937,14 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
         again = study_statistic(res["pool"].samples[k], res["pool"].findings[k[2]], res["targets"][k], rng, study.tail_draws, _calibration_targets(level, rec["side"]))
         rec.update({**again, "tail": True, "draws": study.tail_draws})
     entries = new_table_entries(records)
-    # fresh-seed fail rates, with the calibrated levels this study chose
+    # fresh-seed fail rates, with the calibrated levels this study chose (the same at either regime: a check reads one)
     tails_now: dict[tuple[str, str, int], tuple[float, float]] = {}
     for rec in records:
-        if rec.get("calibrated") and rec["regime_kind"] == "pinned" and level_key(rec["claim"], rec["statistic"], rec["n"]) in entries:
-            lo = next((p["nominal"] for p in rec["calibrated"].get("lower", []) if math.isclose(p["target"], level * (0.5 if rec["side"] == "two-sided" else 1))), 0.0)
-            hi = next((p["nominal"] for p in rec["calibrated"].get("upper", []) if math.isclose(p["target"], level * (0.5 if rec["side"] == "two-sided" else 1))), 0.0)
+        entry = entries.get(level_key(rec["claim"], rec["statistic"], rec["n"]))
+        if entry:
+            share = level * (0.5 if rec["side"] == "two-sided" else 1)
+            lo = next((nom for t, nom, _ in entry.get("lower", []) if math.isclose(t, share)), 0.0)
+            hi = next((nom for t, nom, _ in entry.get("upper", []) if math.isclose(t, share)), 0.0)
             tails_now[(rec["claim"], rec["statistic"], rec["key"][2])] = (lo, hi)
     fail: dict[str, dict[str, Any]] = {}
     for res in studied:
@@ -937,7 +952,7 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
             continue
         label = res["records"][0]["regime_kind"]
         substituted = res["call"].test in STUDY_REGIMES and label == "pinned"
-        fr = fail_rate_of_call(res["pool"], res["targets"], dict(tails_now) if label == "pinned" else {}, rng, study.draws)
+        fr = fail_rate_of_call(res["pool"], res["targets"], dict(tails_now), rng, study.draws)
         for cid in _claims_of(res["pool"]):
             if cid not in wanted:
                 continue

@@ -124,6 +124,7 @@ _DOCS: dict[str, dict[str, str]] = {
     "theorem-4.1/no-asymmetry-at-init": {
         "threshold_why": "At init the asymmetry of each neuron is a random sign times about 0.28 (disjoint core sets), so its signed mean over neurons is zero in law; ±0.05 is a fifth of that per-neuron size, so a systematic bias of the init towards each neuron's own class is caught.",
         "mutant": "An init with a positive offset on each neuron's own core features: asymmetric from the start.",
+        "departure": "Sixteen times the profile's replicates (256 under ci; an init costs no training): with eight, the calibration study measured a fresh-seed fail rate of 0.12% at the weakest regime a ci run found (m = 32, d = 2^12, where the neuron-mean is taken over fewer neurons).",
     },
     "theorem-4.1/persistence": {
         "threshold_why": "'With high probability' becomes: a replicate meets the criterion at some T0 and at every later checkpoint with probability at least 1/2, a bar that a fragile or transient asymmetry does not clear; the 25% and Delta_k >= 0.5 criterion is the theorem's 'constant fraction ... activate on y and rarely on -y' made concrete.",

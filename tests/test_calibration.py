@@ -253,3 +253,17 @@ def test_the_study_measures_the_levels_the_check_reads(tmp_path: Path, monkeypat
     assert at[0.01]["nominal"] == pytest.approx(1e-4) and at[0.1]["nominal"] == pytest.approx(0.02)
     plain = {p["level"]: p["rate"] for p in rec["miss"]["t"]["upper"]}
     assert at[0.01]["rate"] < plain[0.01]  # a smaller nominal level misses less often
+
+
+def test_table_entries_hold_at_both_studied_regimes() -> None:
+    """Where a statistic was studied at its pinned and its weakest regime, each target takes the
+    smaller chosen level and the larger measured miss rate."""
+    def rec(kind: str, nominal: float, missed: float) -> dict:
+        pts = [{"target": 0.01, "nominal": nominal, "rate": missed, "exceeds": False}]
+        return {"claim": "demo/claim", "statistic": "s", "n": 16, "regime_kind": kind, "pool": 64, "regime": {"kind": kind},
+                "calibrated": {"upper": pts}, "miss": {"t": {"upper": [{"level": 0.01, "exceeds": kind == "weakest"}]}}}
+
+    entries = cal.new_table_entries([rec("pinned", 5e-3, 0.009), rec("weakest", 2e-3, 0.011)])
+    entry = entries[levels.key("demo/claim", "s", 16)]
+    assert entry["upper"] == [[0.01, 2e-3, 0.011]] and entry["regime"] == {"kind": "pinned"} and entry["regimes"] == ["pinned", "weakest"]
+    assert cal.new_table_entries([rec("pinned", 5e-3, 0.009)]) == {}  # no excess found anywhere: no entry
