@@ -715,9 +715,10 @@ POOL_SIZES: dict[str, dict[str, tuple[int | None, int | None] | tuple[int | None
     "properties/test_dose_response.py": {"ci": (4, 1500, "resampled")},
     # four times the profile's replicates per check, 6000 steps each
     "theorems/test_theorem_4_1.py::test_persistence": {"ci": (8, None)},
-    # four times the profile's replicates per check (64 under ci): a 64 R pool (4096 paper-regime runs of 6000 steps)
-    # would cost six minutes of 2 cores; a 32 R pool shares its batches with the other Theorem 4.2 checks' 64 R pools
-    "theorems/test_theorem_4_2.py::test_background_tracks_asymmetry": {"ci": (32, None)},
+    # eight times the profile's replicates per check (128 under ci): a 64 R pool (8192 paper-regime runs of 6000 steps)
+    # would cost twelve minutes of 2 cores; a 16 R pool (2048, 128 x the profile's R) shares its batches with the other
+    # Theorem 4.2 checks' 64 R pools
+    "theorems/test_theorem_4_2.py::test_background_tracks_asymmetry": {"ci": (16, None)},
     # two 6000-step runs (U[0,1] and U[-1,1]) per replicate: 1024 replicates took 137 s under ci
     "properties/test_controls.py::test_zero_mean_background": {"ci": (8, None)},
     # the maps' inside cells: two cells of 6000 steps (contamination, OOD gap); persistence (128 replicates
