@@ -8,7 +8,9 @@
 study. ``--from-report DIR`` studies, beside each pinned regime, the weakest regime that the run in
 ``DIR`` found (from its ``results.json``). ``--write-levels`` writes the calibrated levels the study
 chose into ``fc_check/calibrated_levels.json`` (the table the checks read; commit it with the study's
-figures). See ``fc_check.calibration`` for what is measured.
+figures). Write it from a study with ``--from-report``: an entry then holds at the pinned and the
+weakest regime (without, at the pinned one only, and the command says so). See
+``fc_check.calibration`` for what is measured.
 """
 
 from __future__ import annotations
@@ -94,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     path = args.out / "calibration.json"
     atomic_write(path, json.dumps(result, indent=1, default=str))
     if args.write_levels:
+        if args.from_report is None:
+            print("note: --write-levels without --from-report: the entries written hold at the pinned regimes only "
+                  "(run the claim suite, then add --from-report reports, for levels that also hold at the weakest regime a run found)")
         table = {"provenance": {"profile": args.profile, "commit": result["commit"], "created": result["created"], "device": device},
                  "entries": {}}
         if TABLE_PATH.exists():
