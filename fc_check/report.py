@@ -182,8 +182,9 @@ interval (⚠: above the level beyond Monte Carlo error). "After" is the t bound
 on draws independent of those that chose it. Statistics that are not one number per replicate (fits) are measured on groups of the check's replicate count, at a relaxed
 level: disjoint groups of the pool (each a fresh seed), or drawn from it with replacement where the record says so.
 The fresh-seed fail rate is the probability that the claim's check FAILs on a fresh seed at its own level
-(power, not the level, limits it); its union over the suite is at most {{ fmt(c.union.get('pinned', {}).get('rate')) }} at the pinned regimes
-(upper ends summed: {{ fmt(c.union.get('pinned', {}).get('upper')) }}){% if c.union.get('weakest', {}).get('rate') %} and {{ fmt(c.union.weakest.rate) }} at the weakest ones{% endif %}.
+(power, not the level, limits it); its union over the suite, at the pinned regimes: estimate {{ fmt(c.union.get('pinned', {}).get('rate')) }},
+95% upper bound {{ fmt(c.union.get('pinned', {}).get('upper')) }} (the claims' upper ends summed){% if c.union.get('weakest', {}).get('upper') %}; at the weakest
+regimes: estimate {{ fmt(c.union.weakest.rate) }}, upper bound {{ fmt(c.union.weakest.upper) }}{% endif %}.
 "Detected at 0.9" is the strength of the claim family's graded departure at which its check FAILs with probability 0.9 (curves below).</p>
 <table><tr><th>claim</th><th>statistic</th><th>regime</th><th>method</th><th>bound</th><th>R</th><th>pool</th><th>skewness</th><th>excess kurtosis</th>
 <th>miss at 10%</th><th>1%</th><th>0.1%</th><th>1e-4</th><th>own level</th><th>after repair (10%, 1%, 0.1%, 1e-4, own)</th><th>fresh-seed fail</th><th>detected at 0.9</th><th>resolution</th></tr>
