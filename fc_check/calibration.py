@@ -56,9 +56,8 @@ from scipy import special
 from scipy import stats as sps
 
 from fc_check import stats
+from fc_check.levels import calibrated_tails, level_at
 from fc_check.levels import key as level_key
-from fc_check.levels import level_at
-from fc_check.levels import table as level_table
 from fc_check.stats import Sample
 from fc_check.verdict import Finding, Outcome
 
@@ -539,12 +538,13 @@ def study_statistic(sample: Sample, f: Finding, tgt: Target, rng: np.random.Gene
         fresh = {k: np.concatenate(v) for k, v in check.items()}
         out["calibrated"] = {tail: [{"target": a, "nominal": chosen[tail][a], **rate(int((fresh[tail] < chosen[tail][a]).sum()), draws, a)}
                                     for a in calibrate_levels] for tail in chosen}
-        # the levels the check reads now (the committed table, chosen at the pinned regime): at a weakest
-        # regime these, not the ones chosen on its own pool above, are what its verdict is computed at
-        entry = level_table().get("entries", {}).get(level_key(f.claim, f.statistic, tgt.n))
-        if entry and all(entry.get(tail) for tail in chosen):
-            out["table_levels"] = {tail: [{"target": a, "nominal": (nom := min(a, level_at(entry[tail], a)[0])), **rate(int((fresh[tail] < nom).sum()), draws, a)}
-                                          for a in calibrate_levels] for tail in chosen}
+        # the levels the check reads now (fc_check.levels' own lookup in the committed table, chosen at the pinned
+        # regime): at a weakest regime these, not the ones chosen on its own pool above, are what its verdict is computed at
+        read = {tail: [calibrated_tails(f.claim, f.statistic, tgt.n, a, tail)[0] for a in calibrate_levels] for tail in chosen}
+        if all(t is not None for ts in read.values() for t in ts):
+            nominal = {tail: [t[0 if tail == "lower" else 1] for t in ts] for tail, ts in read.items()}  # type: ignore[index]
+            out["table_levels"] = {tail: [{"target": a, "nominal": nom, **rate(int((fresh[tail] < nom).sum()), draws, a)}
+                                          for a, nom in zip(calibrate_levels, nominal[tail], strict=True)] for tail in chosen}
         half = values[: values.size // 2]
         hp = []
         for idx in _draw_indices(rng, half.size, tgt.n, draws):
