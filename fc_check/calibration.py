@@ -79,7 +79,9 @@ class StudyProfile:
     most skewed statistics, at the check's own level. ``batch``: replicates per simulator call.
     ``pool_seconds``: a pool stops growing once it holds ``4 R`` replicates and this many seconds have
     passed (at a batch's end), and its record says so. Tests whose pools would cost too much get
-    declared sizes (``POOL_SIZES``)."""
+    declared sizes (``POOL_SIZES``). ``power_refine``: after a departure's grid, this many strengths
+    are added, each halfway between the two measured strengths whose P(FAIL) brackets 0.9, so that
+    the 0.9 point is located within a quarter (two steps) of the grid's spacing there."""
 
     name: str
     pool_factor: int
@@ -95,6 +97,7 @@ class StudyProfile:
     pool_seconds: float = math.inf  # a pool stops growing (at a batch's end, once it holds 4 R) after this many seconds
     power_departures: tuple[str, ...] | None = None  # the departures studied (None: all)
     power_skip: tuple[str, ...] = ()  # tests (prefixes) left out of the power study for cost
+    power_refine: int = 2  # strengths added by bisection between the two measured ones around P(FAIL) = 0.9
 
 
 STUDIES = {
@@ -702,29 +705,32 @@ def group_study(sample: Sample, f: Finding, tgt: Target, relaxed: float, groups:
 # would cost too much on 2 CPU cores, with the reason; None keeps the profile's figure.
 POOL_SIZES: dict[str, dict[str, tuple[int | None, int | None] | tuple[int | None, int | None, str]]] = {
     # 100 000 samples per replicate in float64: about 0.2 s per replicate (each statistic a mean of 100 000 terms)
-    "theorems/test_lemma_1_1.py": {"ci": (4, None)},
+    "theorems/test_lemma_1_1.py": {"ci": (4, None), "default": (4, None)},
     # a 51 200-sample population and 600 batches per replicate in float64: about 0.3 s per replicate (200 fresh
     # groups of 16 would take 16 minutes under ci): the fits' groups are drawn with replacement from the pool.
     # 1500 resampled groups per fit, not 200: with none failing, 200 groups bound each fit's fresh-seed
     # fail rate only by 0.018 (Clopper-Pearson), and the three fits alone took the suite's union past 1e-2;
     # 1500 bound each by 0.0025. Resampled groups cost a fit each, not a training run.
-    "theorems/test_lemma_1_2.py": {"ci": (4, 1500, "resampled"), "default": (32, 200)},
+    # Under default, 200 fresh groups of 24 would take about 25 minutes (and 32 R replicates 4): 8 R, resampled groups.
+    "theorems/test_lemma_1_2.py": {"ci": (4, 1500, "resampled"), "default": (8, 1500, "resampled")},
     # four training runs (k_bg = 4, 8, 16, 24) per replicate: 1024 replicates took 231 s under ci
-    "theorems/test_theorem_4_3.py::test_ood_error_grows_with_background": {"ci": (8, 1500, "resampled")},
+    # (200 fresh groups of 24 under default: 19 200 replicates, over an hour)
+    "theorems/test_theorem_4_3.py::test_ood_error_grows_with_background": {"ci": (8, 1500, "resampled"), "default": (8, 1500, "resampled")},
     # six training runs (one per LeakyReLU slope) per replicate: 800 replicates took 307 s under ci
-    "properties/test_dose_response.py": {"ci": (4, 1500, "resampled")},
+    "properties/test_dose_response.py": {"ci": (4, 1500, "resampled"), "default": (4, 1500, "resampled")},
     # four times the profile's replicates per check, 6000 steps each
-    "theorems/test_theorem_4_1.py::test_persistence": {"ci": (8, None)},
+    "theorems/test_theorem_4_1.py::test_persistence": {"ci": (8, None), "default": (8, None)},
     # eight times the profile's replicates per check (128 under ci): a 64 R pool (8192 paper-regime runs of 6000 steps)
     # would cost twelve minutes of 2 cores; a 16 R pool (2048, 128 x the profile's R) shares its batches with the other
     # Theorem 4.2 checks' 64 R pools
-    "theorems/test_theorem_4_2.py::test_background_tracks_asymmetry": {"ci": (16, None)},
+    # (under default 16 R = 3072, 128 x the profile's R, shared likewise)
+    "theorems/test_theorem_4_2.py::test_background_tracks_asymmetry": {"ci": (16, None), "default": (16, None)},
     # two 6000-step runs (U[0,1] and U[-1,1]) per replicate: 1024 replicates took 137 s under ci
-    "properties/test_controls.py::test_zero_mean_background": {"ci": (8, None)},
+    "properties/test_controls.py::test_zero_mean_background": {"ci": (8, None), "default": (8, None)},
     # the maps' inside cells: two cells of 6000 steps (contamination, OOD gap); persistence (128 replicates
     # per cell, 3840 steps) and onset (128 replicates per cell, T0 runs) are pooled under default only
-    "maps/test_contamination.py": {"ci": (4, None)},
-    "maps/test_ood_gap.py": {"ci": (4, None)},
+    "maps/test_contamination.py": {"ci": (4, None), "default": (4, None)},
+    "maps/test_ood_gap.py": {"ci": (4, None), "default": (4, None)},
 }
 
 
@@ -891,15 +897,16 @@ def _claims_of(pool: Pool) -> list[str]:
 
 
 def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu", weakest: dict[str, dict[str, Any]] | None = None,
-              log: Callable[[str], None] = print, seed: int = 0, workers: int = 1) -> dict[str, Any]:
+              log: Callable[[str], None] = print, seed: int = 0, workers: int = 1, heavy: bool = True) -> dict[str, Any]:
     """The whole study under ``profile``: see the module docstring. ``claims``: ids or id prefixes to
     study (all when empty); ``weakest``: claim id -> the regime (a verdict's ``regime``) of the weakest
-    verdict a run found, studied beside the pinned one."""
+    verdict a run found, studied beside the pinned one. ``heavy=False`` leaves the costly families
+    (``HEAVY_MODULES``) and their departures out, as the ``ci`` study does, and says so per claim."""
     from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
     from fc_check.catalogue import CLAIMS
 
     start = time.perf_counter()
-    study = STUDIES[profile]
+    study = STUDIES[profile] if heavy else replace(STUDIES[profile], heavy_pool_factor=0, heavy_groups=0)
     level = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES[profile]).per_assertion
     wanted = [c for c in CLAIMS if not claims or any(c == p or c.startswith(p.rstrip("/") + "/") or c.startswith(p) for p in claims)]
     modules = sorted({CLAIMS[c].module for c in wanted})
@@ -910,8 +917,10 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     skipped: list[dict[str, Any]] = []
     for call in calls:
         if call.heavy and study.heavy_pool_factor == 0:  # under ci a pool of these costs minutes per check: the default study pools them
-            skipped += [{"claim": c, "statistic": "", "why": f"not pooled under --profile {profile} ({call.module}: seconds to minutes per replicate batch); "
-                         "python -m fc_check.calibrate --profile default pools it"} for c in CLAIMS if CLAIMS[c].module == call.module and c in wanted]
+            why = (f"not pooled under --profile {profile} ({call.module}: seconds to minutes per replicate batch); python -m fc_check.calibrate --profile default pools it"
+                   if STUDIES[profile].heavy_pool_factor == 0 else
+                   f"not pooled in this study (--no-heavy; {call.module}: seconds to minutes per replicate batch); python -m fc_check.calibrate --profile {profile} pools it")
+            skipped += [{"claim": c, "statistic": "", "why": why} for c in CLAIMS if CLAIMS[c].module == call.module and c in wanted]
             continue
         res = study_call(call, study, level, device, rng, log, wanted=wanted, runner=runner)
         if not set(_claims_of(res["pool"])) & set(wanted):
@@ -988,9 +997,9 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
                        for c in wanted if c not in studied_claims]
     log("power along the departures")
     power = power_study([r["call"] for r in studied if all(x["regime_kind"] == "pinned" for x in r["records"]) and r["records"]], study, level, device, rng, log,
-                        wanted, heavy=profile != "ci", runner=runner)
+                        wanted, heavy=profile != "ci" and heavy, runner=runner)
     runner.close()
-    return {"profile": profile, "level": level, "study": {k: getattr(study, k) for k in study.__dataclass_fields__}, "statistics": records, "power": power,
+    return {"profile": profile, "level": level, "study": {k: getattr(study, k) for k in study.__dataclass_fields__}, "heavy": heavy, "statistics": records, "power": power,
             "levels_table": entries, "fresh_seed_fail": fail, "union": union, "not_calibrated": not_calibrated,
             "pools": [{"test": r["call"].test, "replicates": r["pool"].replicates, "seconds": round(r["pool_seconds"], 1), "regime": _plain(r["call"].regime)} for r in studied],
             "wall_s": round(time.perf_counter() - start, 1)}
@@ -1025,6 +1034,45 @@ def _analytic_fail(rec: dict[str, Any], tgt: Target, tails: tuple[float, float] 
     return None
 
 
+def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: StudyProfile, level: float, device: str, rng: np.random.Generator,
+                 log: Callable[[str], None], wanted: list[str], runner: BatchRunner | None) -> tuple[list[str], dict[str, Any]] | None:
+    """P(FAIL) of ``call``'s check on its model moved by ``dep`` to strength ``s``, from a pool at that
+    strength (with the claims it decides among ``wanted``), or None when it decides none of them."""
+    R = call.regime.replicates
+    moved = dep.apply(call, s)
+    # batches of 32: a power pool of 64 replicates keeps both workers busy, and pools of different sizes share their first batches
+    pool = run_pool(moved, max(study.power_pool, 4 * R), min(32, POOL_BATCH.get(call.module, study.batch)), level, device, seed0=SEED0 + 10_000, runner=runner)
+    claims = [c for c in _claims_of(pool) if c in wanted]
+    if not claims:
+        return None
+    targets = _targets(pool, R, level)
+    fr = fail_rate_of_call(pool, targets, {}, rng, study.power_draws)
+    fails = fr.get("any", {"rate": 0.0, "misses": 0, "draws": 0, "ci": [0.0, 1.0]}) if fr else None
+    stats_at: list[dict[str, Any]] = []
+    pass_all = 1.0
+    analytic_ok = True
+    for k, smp in pool.samples.items():
+        f, tgt = pool.findings[k[2]], targets[k]
+        if smp.kind == "values" and f.method.split(" ")[0] in ("t", "paired-t"):
+            v = np.asarray(smp.values)
+            rec = {"reference": float(v.mean()), "sd": float(v.std(ddof=1))}
+            pf = _analytic_fail(rec, tgt, f.nominal)
+            stats_at.append({"statistic": f.statistic, "true_value": rec["reference"], "sd": rec["sd"], "threshold": f.threshold,
+                             "predicted_fail": pf, "resolution": stats.min_margin_resolvable_by_t(tgt.n, rec["sd"], level, tgt.side) if rec["sd"] > 0 else 0.0})
+            pass_all *= 1 - (pf or 0.0)
+        else:
+            analytic_ok = False
+            if smp.kind == "clustered":  # a fit: resample whole replicates with replacement
+                g = study.power_draws // 10
+                fail = sum(not _decides(_pick(f, smp, rng, tgt.n), f) for _ in range(g))
+                fr_fit = rate(fail, g)
+                fails = fr_fit if fails is None else {**fails, "rate": min(1.0, fails["rate"] + fr_fit["rate"])}
+                stats_at.append({"statistic": f.statistic, "fit_fail": fr_fit})
+    log(f"  power {dep.name} s = {s:g}{' (refined)' if refined else ''}: {call.test} P(FAIL) = {fails['rate'] if fails else float('nan'):.3f}")
+    return claims, {"strength": s, "fail": fails, "predicted_fail": (1 - pass_all) if analytic_ok and stats_at else None, "statistics": stats_at,
+                    "pool": pool.replicates, "seconds": round(pool.seconds, 1), "refined": refined}
+
+
 def power_study(calls: list[CheckCall], study: StudyProfile, level: float, device: str, rng: np.random.Generator, log: Callable[[str], None],
                 wanted: list[str], heavy: bool, runner: BatchRunner | None = None) -> list[dict[str, Any]]:
     """For each departure and each test it applies to: P(FAIL) against the strength, measured from
@@ -1038,44 +1086,25 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
         if (dep is None or (dep.heavy and not heavy) or (study.power_departures is not None and dep.name not in study.power_departures)
                 or call.test.startswith(study.power_skip)):
             continue
-        R = call.regime.replicates
-        rows = []
+        rows: list[dict[str, Any]] = []
+        claims_seen: set[str] = set()
         for s in dep.strengths:
-            moved = dep.apply(call, s)
-            # batches of 32: a power pool of 64 replicates keeps both workers busy, and pools of different sizes share their first batches
-            pool = run_pool(moved, max(study.power_pool, 4 * R), min(32, POOL_BATCH.get(call.module, study.batch)), level, device, seed0=SEED0 + 10_000, runner=runner)
-            claims = [c for c in _claims_of(pool) if c in wanted]
-            if not claims:
+            got = _power_point(call, dep, s, False, study, level, device, rng, log, wanted, runner)
+            if got is None:
                 break
-            targets = _targets(pool, R, level)
-            fr = fail_rate_of_call(pool, targets, {}, rng, study.power_draws)
-            fails = fr.get("any", {"rate": 0.0, "misses": 0, "draws": 0, "ci": [0.0, 1.0]}) if fr else None
-            stats_at: list[dict[str, Any]] = []
-            pass_all = 1.0
-            analytic_ok = True
-            for k, smp in pool.samples.items():
-                f, tgt = pool.findings[k[2]], targets[k]
-                if smp.kind == "values" and f.method.split(" ")[0] in ("t", "paired-t"):
-                    v = np.asarray(smp.values)
-                    rec = {"reference": float(v.mean()), "sd": float(v.std(ddof=1))}
-                    pf = _analytic_fail(rec, tgt, f.nominal)
-                    stats_at.append({"statistic": f.statistic, "true_value": rec["reference"], "sd": rec["sd"], "threshold": f.threshold,
-                                     "predicted_fail": pf, "resolution": stats.min_margin_resolvable_by_t(tgt.n, rec["sd"], level, tgt.side) if rec["sd"] > 0 else 0.0})
-                    pass_all *= 1 - (pf or 0.0)
-                else:
-                    analytic_ok = False
-                    if smp.kind == "clustered":  # a fit: resample whole replicates with replacement
-                        g = study.power_draws // 10
-                        fail = sum(not _decides(_pick(f, smp, rng, tgt.n), f) for _ in range(g))
-                        fr_fit = rate(fail, g)
-                        fails = fr_fit if fails is None else {**fails, "rate": min(1.0, fails["rate"] + fr_fit["rate"])}
-                        stats_at.append({"statistic": f.statistic, "fit_fail": fr_fit})
-            rows.append({"strength": s, "fail": fails, "predicted_fail": (1 - pass_all) if analytic_ok and stats_at else None, "statistics": stats_at,
-                         "pool": pool.replicates, "seconds": round(pool.seconds, 1)})
-            log(f"  power {dep.name} s = {s:g}: {call.test} P(FAIL) = {fails['rate'] if fails else float('nan'):.3f}")
+            claims_seen.update(got[0])
+            rows.append(got[1])
+        for _ in range(study.power_refine if rows else 0):
+            mid = _bisect_crossing([r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows], 0.9)
+            got = _power_point(call, dep, mid, True, study, level, device, rng, log, wanted, runner) if mid is not None else None
+            if got is None:
+                break
+            claims_seen.update(got[0])
+            rows = sorted([*rows, got[1]], key=lambda r: r["strength"])
         if rows:
-            out.append({"departure": dep.name, "strength": dep.strength, "test": call.test, "claims": sorted({c for c in _claims_of(pool) if c in wanted}),
-                        "points": rows, "detected_at_0.9": _crossing([r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows], 0.9)})
+            xs, ys = [r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows]
+            out.append({"departure": dep.name, "strength": dep.strength, "test": call.test, "claims": sorted(claims_seen),
+                        "points": rows, "detected_at_0.9": _crossing(xs, ys, 0.9), "bracket_0.9": _bracket(xs, ys, 0.9)})
     return out
 
 
@@ -1085,6 +1114,21 @@ def _pick(f: Finding, smp: Sample, rng: np.random.Generator, n: int) -> stats.In
     first = stats.interval_again(_interval_of(f), np.arange(f.sample.replicates)) if f.sample is not None else ivs
     j = int(np.argmin([abs(w.estimate - f.estimate) for w in first]))
     return ivs[j]
+
+
+def _bracket(xs: list[float], ys: list[float], level: float) -> list[float] | None:
+    """The two neighbouring measured strengths between which the curve first reaches ``level``
+    (None when it starts at or above it, or never reaches it)."""
+    for (x0, y0), (x1, y1) in zip(zip(xs, ys, strict=True), zip(xs[1:], ys[1:], strict=True), strict=False):
+        if math.isfinite(y0) and math.isfinite(y1) and y0 < level <= y1:
+            return [x0, x1]
+    return None
+
+
+def _bisect_crossing(xs: list[float], ys: list[float], level: float) -> float | None:
+    """The strength halfway across the bracket of the first crossing of ``level`` (None without one)."""
+    b = _bracket(xs, ys, level)
+    return None if b is None else (b[0] + b[1]) / 2
 
 
 def _crossing(xs: list[float], ys: list[float], level: float) -> float | None:

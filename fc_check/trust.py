@@ -76,7 +76,9 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
         row["fresh_fail"] = f"{f['rate']:.2g} (≤ {f['upper']:.2g})" if f else ""
         p = power.get(r["claim"])
         if p:
-            row["detected"] = f"{p['departure']}: s = {p['detected_at_0.9']:.3g}" if p.get("detected_at_0.9") is not None else f"{p['departure']}: not reached"
+            br = p.get("bracket_0.9")
+            between = f" (measured between {br[0]:.3g} and {br[1]:.3g})" if br else ""
+            row["detected"] = f"{p['departure']}: s = {p['detected_at_0.9']:.3g}{between}" if p.get("detected_at_0.9") is not None else f"{p['departure']}: not reached"
             res = [s.get("resolution") for s in p["points"][0]["statistics"] if s.get("statistic") == r["statistic"]] if p["points"] else []
             row["resolution"] = f"{res[0]:.3g}" if res and res[0] is not None else ""
         rows.append(row)

@@ -155,7 +155,7 @@ def test_report_shows_the_study_and_the_forest_plot(tmp_path: Path) -> None:
                              "skewness": 0.9, "excess_kurtosis": 0.5, "level": 1e-5, "miss": {"t": {"upper": [point]}},
                              "calibrated": {"upper": [{**point, "target": 0.01, "nominal": 0.002, "rate": 0.0099, "ci": [0.008, 0.012], "exceeds": False}]}}],
              "fresh_seed_fail": {f.claim: {"pinned": {"rate": 0.0, "upper": 3.7e-6}}}, "union": {"pinned": {"rate": 0.0, "upper": 3.7e-6}},
-             "power": [{"departure": "leaky-from-identity", "strength": "slope", "test": "t", "claims": [f.claim], "detected_at_0.9": 0.12,
+             "power": [{"departure": "leaky-from-identity", "strength": "slope", "test": "t", "claims": [f.claim], "detected_at_0.9": 0.12, "bracket_0.9": [0.0, 0.2],
                         "points": [{"strength": 0.0, "fail": {"rate": 0.0, "ci": [0, 0.01]}, "predicted_fail": 0.0, "statistics": [{"statistic": f.statistic, "resolution": 0.004}]},
                                    {"strength": 0.2, "fail": {"rate": 1.0, "ci": [0.99, 1]}, "predicted_fail": 1.0, "statistics": []}]}],
              "not_calibrated": [{"claim": "lemma-1.1/projection-identity", "statistic": "", "why": "exact"}]}
@@ -163,7 +163,7 @@ def test_report_shows_the_study_and_the_forest_plot(tmp_path: Path) -> None:
     _, html_path = write_reports(tmp_path, {"profile": "ci", "alpha": 1e-3, "level": 1e-5, "slots": 100, "device": "cpu", "torch": "x"})
     html = html_path.read_text(encoding="utf-8")
     assert 'id="trust"' in html and "abc1234" in html and "How far each claim is from failing" in html
-    assert "false PASS" in html and "delivered 7.5e-06" in html and "leaky-from-identity: s = 0.12" in html
+    assert "false PASS" in html and "delivered 7.5e-06" in html and "leaky-from-identity: s = 0.12 (measured between 0 and 0.2)" in html
     assert html.count("data:image/png;base64,") >= 2  # the forest plot and the power curve
     (tmp_path / "calibration.json").unlink()
     html = write_reports(tmp_path, {"profile": "ci", "alpha": 1e-3, "level": 1e-5, "slots": 100, "device": "cpu", "torch": "x"})[1].read_text(encoding="utf-8")
@@ -267,3 +267,25 @@ def test_table_entries_hold_at_both_studied_regimes() -> None:
     entry = entries[levels.key("demo/claim", "s", 16)]
     assert entry["upper"] == [[0.01, 2e-3, 0.011]] and entry["regime"] == {"kind": "pinned"} and entry["regimes"] == ["pinned", "weakest"]
     assert cal.new_table_entries([rec("pinned", 5e-3, 0.009)]) == {}  # no excess found anywhere: no entry
+
+
+def test_the_strength_detected_at_0_9_is_bracketed_and_refined_by_bisection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The crossing of P(FAIL) = 0.9 lies between two measured strengths; each refinement step measures
+    the midpoint of that bracket, so two steps leave a quarter of the grid's spacing."""
+    assert cal._bracket([0.0, 0.5, 0.75, 0.9], [0.0, 0.4, 0.95, 0.2], 0.9) == [0.5, 0.75]  # the first crossing, even if the curve falls again
+    assert cal._bracket([0.0, 0.5], [0.95, 1.0], 0.9) is None and cal._bracket([0.0, 0.5], [0.0, 0.3], 0.9) is None
+    assert cal._bisect_crossing([0.0, 0.5, 0.75], [0.0, 0.4, 0.95], 0.9) == 0.625
+    from fc_check import departures
+
+    coarse = replace(departures.departure_of("properties/test_controls.py::test_no_spurious_correlation"), strengths=(0.0, 0.02))
+    monkeypatch.setattr(departures, "DEPARTURES", (coarse,))
+    call = cal.CheckCall("properties/test_controls.py::test_no_spurious_correlation", "properties/test_controls.py", controls.check_no_spurious_correlation,
+                         (controls.paper_relu, controls.PAPER.with_(replicates=16, d=2**12)))
+    study = replace(cal.STUDIES["ci"], power_pool=32, power_draws=400, power_departures=None, power_skip=(), power_refine=2)
+    (curve,) = cal.power_study([call], study, 1e-3, "cpu", np.random.default_rng(0), lambda s: None, ["control/no-spurious-correlation"], heavy=False)
+    xs = [p["strength"] for p in curve["points"]]
+    assert xs == sorted(xs) and xs[0] == 0.0 and xs[-1] == 0.02 and len(xs) == 4
+    assert [p["refined"] for p in curve["points"]].count(True) == 2 and all(0.0 < x < 0.02 for x, p in zip(xs, curve["points"], strict=True) if p["refined"])
+    assert curve["points"][0]["fail"]["rate"] < 0.9 <= curve["points"][-1]["fail"]["rate"]
+    lo, hi = curve["bracket_0.9"]
+    assert math.isclose(hi - lo, 0.005) and lo <= curve["detected_at_0.9"] <= hi
