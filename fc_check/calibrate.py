@@ -1,12 +1,14 @@
 """``python -m fc_check.calibrate``: run the calibration study and write ``calibration.json``.
 
     python -m fc_check.calibrate [--profile ci|default] [--claims ID ...] [--out DIR] [--from-report DIR]
-                                 [--device cpu|cuda|auto] [--no-heavy] [--write-levels]
+                                 [--device cpu|cuda|auto] [--no-heavy] [--no-power] [--write-levels]
 
 ``--out`` is the report folder (default ``reports``): ``calibration.json`` goes there, and
 ``index.html`` is rebuilt from the folder's verdicts when it has any, so that the report shows the
 study. ``--no-heavy`` leaves out the families that cost seconds per replicate (under ``default``
-they take hours on 2 cores), as ``--profile ci`` always does. ``--from-report DIR`` studies, beside each pinned regime, the weakest regime that the run in
+they take hours on 2 cores), as ``--profile ci`` always does; ``--no-power`` measures the levels and
+fresh-seed fail rates only (the power pools, one per strength, cost as much as the rest under
+``default``). ``--from-report DIR`` studies, beside each pinned regime, the weakest regime that the run in
 ``DIR`` found (from its ``results.json``). ``--write-levels`` writes the calibrated levels the study
 chose into ``fc_check/calibrated_levels.json`` (the table the checks read; commit it with the study's
 figures). Write it from a study with ``--from-report``: an entry then holds at the pinned and the
@@ -68,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-heavy", action="store_true",
                     help="leave the costly families (general setting, distillation, digits, deep networks, persistence and onset maps, boundaries, "
                          "the T0 fit) out of the study, as --profile ci does; the report lists them as not calibrated")
+    ap.add_argument("--no-power", action="store_true", help="measure levels and fresh-seed fail rates only, not the power along the departures")
     ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
     args = ap.parse_args(argv)
     if args.profile not in PROFILES:
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if device == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
     result = run_study(args.profile, claims=tuple(args.claims), device=device, weakest=weakest, log=lambda s: print(s, flush=True), workers=args.workers,
-                       heavy=not args.no_heavy)
+                       heavy=not args.no_heavy, power=not args.no_power)
     result.update(commit=commit(), created=datetime.now(UTC).isoformat(timespec="seconds"), device=device, torch=torch.__version__,
                   claims_requested=list(args.claims), from_report=str(args.from_report) if args.from_report else None)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,8 @@ measures that promise instead of assuming it, with the suite's own checks:
   same check on a model moved away from the paper's by a strength ``s``. P(the check FAILs) is
   measured against ``s`` from draws on a pool per strength, and the strength at which it reaches
   0.9 is placed beside the resolution the verdicts record (the noncentral-t figure), with the
-  margin the pool measures there.
+  margin the pool measures there. After the declared grid, strengths are added by bisection between
+  the two measured ones that bracket 0.9 (``power_refine``), and the record gives that bracket.
 
 ``python -m fc_check.calibrate`` runs the study and writes ``calibration.json``; the report shows
 it in "How far to trust a verdict" whenever that file is in the report folder.
@@ -897,11 +898,13 @@ def _claims_of(pool: Pool) -> list[str]:
 
 
 def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu", weakest: dict[str, dict[str, Any]] | None = None,
-              log: Callable[[str], None] = print, seed: int = 0, workers: int = 1, heavy: bool = True) -> dict[str, Any]:
+              log: Callable[[str], None] = print, seed: int = 0, workers: int = 1, heavy: bool = True,
+              power: bool = True) -> dict[str, Any]:
     """The whole study under ``profile``: see the module docstring. ``claims``: ids or id prefixes to
     study (all when empty); ``weakest``: claim id -> the regime (a verdict's ``regime``) of the weakest
     verdict a run found, studied beside the pinned one. ``heavy=False`` leaves the costly families
-    (``HEAVY_MODULES``) and their departures out, as the ``ci`` study does, and says so per claim."""
+    (``HEAVY_MODULES``) and their departures out, as the ``ci`` study does, and says so per claim;
+    ``power=False`` leaves out the power study (its record is then ``None``, not an empty list)."""
     from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
     from fc_check.catalogue import CLAIMS
 
@@ -995,11 +998,12 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     studied_claims |= set(firsts)
     not_calibrated += [{"claim": c, "statistic": "", "why": "no interval with a per-replicate sample (an exact identity, or a check the study does not reach)"}
                        for c in wanted if c not in studied_claims]
-    log("power along the departures")
-    power = power_study([r["call"] for r in studied if all(x["regime_kind"] == "pinned" for x in r["records"]) and r["records"]], study, level, device, rng, log,
-                        wanted, heavy=profile != "ci" and heavy, runner=runner)
+    if power:
+        log("power along the departures")
+    power_curves = None if not power else power_study([r["call"] for r in studied if all(x["regime_kind"] == "pinned" for x in r["records"]) and r["records"]], study, level, device, rng, log,
+                                                      wanted, heavy=profile != "ci" and heavy, runner=runner)
     runner.close()
-    return {"profile": profile, "level": level, "study": {k: getattr(study, k) for k in study.__dataclass_fields__}, "heavy": heavy, "statistics": records, "power": power,
+    return {"profile": profile, "level": level, "study": {k: getattr(study, k) for k in study.__dataclass_fields__}, "heavy": heavy, "statistics": records, "power": power_curves,
             "levels_table": entries, "fresh_seed_fail": fail, "union": union, "not_calibrated": not_calibrated,
             "pools": [{"test": r["call"].test, "replicates": r["pool"].replicates, "seconds": round(r["pool_seconds"], 1), "regime": _plain(r["call"].regime)} for r in studied],
             "wall_s": round(time.perf_counter() - start, 1)}

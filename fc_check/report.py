@@ -196,7 +196,8 @@ regimes: estimate {{ fmt(c.union.weakest.rate) }}, upper bound {{ fmt(c.union.we
 <td>{{ r.resolution }}</td></tr>{% endfor %}</table>
 {% if c.not_calibrated %}<p class="small"><b>Not calibrated:</b> {% for n in c.not_calibrated %}{{ n.claim }}{% if n.statistic %}
 ({{ n.statistic }}){% endif %}: {{ n.why }}{% if not loop.last %}; {% endif %}{% endfor %}.</p>{% endif %}
-{% for p in c.plots %}<figure><img alt="{{ p.title }}" src="data:image/png;base64,{{ p.png }}"><figcaption class="small">{{ p.title }}</figcaption></figure>{% endfor %}
+{% if c.power_measured %}{% for p in c.plots %}<figure><img alt="{{ p.title }}" src="data:image/png;base64,{{ p.png }}"><figcaption class="small">{{ p.title }}</figcaption></figure>{% endfor %}
+{% else %}<p class="small"><b>Power:</b> not measured in this study (<code>--no-power</code>); the "detected at 0.9" column is empty.</p>{% endif %}
 </section>{% endif %}
 {% for cid, e in claims.items() %}<section id="{{ cid }}"><h2>{{ cid }} <span class="{{ e.verdict }}">{{ e.verdict }}</span></h2>
 <p>{{ e.statement }}</p><p class="small">{{ e.paper_ref }}{% if e.module %} · checked in <code>{{ e.module }}</code>{% endif %} · catalogue entry <code>{{ e.catalogue }}</code></p>

@@ -37,7 +37,7 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per studied statistic: its method, law, miss rates before and after repair, the claim's
     fresh-seed fail rate, the strength its check detects with probability 0.9 and the resolution."""
     fail = cal.get("fresh_seed_fail", {})
-    power = {c: p for p in cal.get("power", []) for c in p.get("claims", [])}
+    power = {c: p for p in (cal.get("power") or []) for c in p.get("claims", [])}
     rows = []
     for r in cal.get("statistics", []):
         side = r.get("side", "")
@@ -89,7 +89,7 @@ def power_plots(cal: dict[str, Any]) -> list[dict[str, str]]:
     """One plot per departure and test: measured P(FAIL) with its interval against the strength, the
     noncentral-t prediction where the check's statistics are t bounds, and the 0.9 line."""
     out = []
-    for p in cal.get("power", []):
+    for p in (cal.get("power") or []):
         pts = [x for x in p["points"] if x.get("fail")]
         if not pts:
             continue
@@ -173,6 +173,6 @@ def trust_context(report_dir: Path, by_claim: dict[str, Any]) -> dict[str, Any]:
         "profile": cal.get("profile"), "commit": cal.get("commit", "unknown"), "created": cal.get("created", ""), "device": cal.get("device", ""),
         "wall_s": cal.get("wall_s"), "level": cal.get("level"), "rows": statistic_rows(cal), "plots": power_plots(cal),
         "union": union, "not_calibrated": cal.get("not_calibrated", []), "pools": cal.get("pools", []),
-        "levels_table": len(cal.get("levels_table", {})), "study": cal.get("study", {}),
+        "levels_table": len(cal.get("levels_table", {})), "study": cal.get("study", {}), "power_measured": cal.get("power") is not None,
     }
     return ctx
