@@ -165,6 +165,9 @@ def test_report_shows_the_study_and_the_forest_plot(tmp_path: Path) -> None:
     assert 'id="trust"' in html and "abc1234" in html and "How far each claim is from failing" in html
     assert "false PASS" in html and "delivered 7.5e-06" in html and "leaky-from-identity: s = 0.12 (measured between 0 and 0.2)" in html
     assert html.count("data:image/png;base64,") >= 2  # the forest plot and the power curve
+    (tmp_path / "calibration.json").write_text(json.dumps({**calib, "power": None}))  # a study run with --no-power
+    html = write_reports(tmp_path, {"profile": "ci", "alpha": 1e-3, "level": 1e-5, "slots": 100, "device": "cpu", "torch": "x"})[1].read_text(encoding="utf-8")
+    assert 'id="trust"' in html and "not measured in this study" in html and "leaky-from-identity: s" not in html
     (tmp_path / "calibration.json").unlink()
     html = write_reports(tmp_path, {"profile": "ci", "alpha": 1e-3, "level": 1e-5, "slots": 100, "device": "cpu", "torch": "x"})[1].read_text(encoding="utf-8")
     assert 'id="trust"' not in html and "How far each claim is from failing" in html
@@ -289,3 +292,20 @@ def test_the_strength_detected_at_0_9_is_bracketed_and_refined_by_bisection(monk
     assert curve["points"][0]["fail"]["rate"] < 0.9 <= curve["points"][-1]["fail"]["rate"]
     lo, hi = curve["bracket_0.9"]
     assert math.isclose(hi - lo, 0.005) and lo <= curve["detected_at_0.9"] <= hi
+
+
+def test_a_study_without_the_heavy_families_says_so_per_claim(tmp_path: Path) -> None:
+    """``--no-heavy --no-power`` under default, end to end: the T0 fit is not pooled, the study names it
+    with the reason, and no power is recorded. (In a process of its own: discovery reloads the claim
+    modules under the study's profile, which must not leak into this test run's.)"""
+    import subprocess
+    import sys
+
+    root = Path(cal.__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-m", "fc_check.calibrate", "--profile", "default", "--no-heavy", "--no-power", "--workers", "1",
+                          "--claims", "theorem-4.1/t0-scaling", "--out", str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads((tmp_path / "calibration.json").read_text(encoding="utf-8"))
+    assert out["heavy"] is False and out["power"] is None and out["statistics"] == []
+    (why,) = [n["why"] for n in out["not_calibrated"] if n["claim"] == "theorem-4.1/t0-scaling"]
+    assert "--no-heavy" in why and "--profile default pools it" in why
