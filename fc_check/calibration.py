@@ -471,8 +471,8 @@ def _bounds_t(x: np.ndarray, tails: tuple[float, float]) -> tuple[np.ndarray, np
     n = x.shape[1]
     m, s, _ = _moments(x)
     se = s / math.sqrt(n)
-    lo = m - sps.t.ppf(1 - tails[0], n - 1) * se if tails[0] > 0 else np.full(m.shape, -np.inf)
-    hi = m + sps.t.ppf(1 - tails[1], n - 1) * se if tails[1] > 0 else np.full(m.shape, np.inf)
+    lo = m - sps.t.isf(tails[0], n - 1) * se if tails[0] > 0 else np.full(m.shape, -np.inf)
+    hi = m + sps.t.isf(tails[1], n - 1) * se if tails[1] > 0 else np.full(m.shape, np.inf)
     return lo, hi
 
 
@@ -1023,10 +1023,10 @@ def _analytic_fail(rec: dict[str, Any], tgt: Target, tails: tuple[float, float] 
     se = sd / math.sqrt(n)
 
     def p_above(bound_level: float, thr: float) -> float:  # P(mean - crit se >= thr)
-        return float(sps.nct.sf(sps.t.ppf(1 - bound_level, df), df, (mean - thr) / se))
+        return float(sps.nct.sf(sps.t.isf(bound_level, df), df, (mean - thr) / se))
 
     def p_below(bound_level: float, thr: float) -> float:  # P(mean + crit se <= thr)
-        return float(sps.nct.cdf(-sps.t.ppf(1 - bound_level, df), df, (mean - thr) / se))
+        return float(sps.nct.cdf(-sps.t.isf(bound_level, df), df, (mean - thr) / se))
 
     rel, thr = tgt.relation, tgt.threshold
     if rel in (">=", ">"):

@@ -134,7 +134,7 @@ def proportion_interval_by_clopper_pearson(successes: int, n: int, alpha: float,
         raise ValueError(f"need 0 <= successes <= n and n >= 1, got {successes}/{n}")
     lo_tail, hi_tail = _tails(alpha, side)
     low = 0.0 if lo_tail == 0 or successes == 0 else float(sps.beta.ppf(lo_tail, successes, n - successes + 1))
-    high = 1.0 if hi_tail == 0 or successes == n else float(sps.beta.ppf(1 - hi_tail, successes + 1, n - successes))
+    high = 1.0 if hi_tail == 0 or successes == n else float(sps.beta.isf(hi_tail, successes + 1, n - successes))
     return Interval(successes / n, low, high, alpha, "clopper-pearson", int(n), side)
 
 
@@ -208,8 +208,9 @@ def mean_interval_by_t(x: np.ndarray | list[float], alpha: float, side: Side = "
     lo_tail, hi_tail = _tails(alpha, side)
     if tails is not None:
         lo_tail, hi_tail = (min(lo_tail, tails[0]) if lo_tail else 0.0), (min(hi_tail, tails[1]) if hi_tail else 0.0)
-    low = -math.inf if lo_tail == 0 else mean - float(sps.t.ppf(1 - lo_tail, n - 1)) * se
-    high = math.inf if hi_tail == 0 else mean + float(sps.t.ppf(1 - hi_tail, n - 1)) * se
+    # isf, not ppf(1 - tail): a calibrated tail can be far below float64's 1e-16 resolution near 1
+    low = -math.inf if lo_tail == 0 else mean - float(sps.t.isf(lo_tail, n - 1)) * se
+    high = math.inf if hi_tail == 0 else mean + float(sps.t.isf(hi_tail, n - 1)) * se
     calibrated = tails is not None and (lo_tail, hi_tail) != _tails(alpha, side)
     return Interval(mean, low, high, alpha, "t (calibrated level)" if calibrated else "t", n, side, (lo_tail, hi_tail) if calibrated else None,
                     Sample("values", arr))
@@ -320,8 +321,8 @@ def trend_interval_by_clustered_ols(values: np.ndarray, level_index: np.ndarray,
     slope, se = float(res.params[1]), float(res.bse[1])
     df = n_groups - 1
     lo_tail, hi_tail = _tails(alpha, side)
-    low = -math.inf if lo_tail == 0 else slope - float(sps.t.ppf(1 - lo_tail, df)) * se
-    high = math.inf if hi_tail == 0 else slope + float(sps.t.ppf(1 - hi_tail, df)) * se
+    low = -math.inf if lo_tail == 0 else slope - float(sps.t.isf(lo_tail, df)) * se
+    high = math.inf if hi_tail == 0 else slope + float(sps.t.isf(hi_tail, df)) * se
     sample = Sample("clustered", y=y, X=np.asarray(level_index, dtype=np.float64).reshape(-1, 1), groups=np.asarray(groups))
     return Interval(slope, low, high, alpha, "trend-ols-cluster", n_groups, side, sample=sample), se
 
@@ -342,7 +343,7 @@ def min_margin_resolvable_by_t(n: int, sd: float, alpha: float, side: Side = "lo
         return 0.0
     df = n - 1
     tail = alpha / 2 if side == "two-sided" else alpha
-    crit = float(sps.t.ppf(1 - tail, df))
+    crit = float(sps.t.isf(tail, df))
 
     def pass_prob(nc: float) -> float:
         return float(sps.nct.sf(crit, df, nc))
@@ -356,7 +357,7 @@ def min_margin_resolvable_by_normal(se: float, alpha: float, side: Side = "lower
     _check(alpha, side)
     tail = alpha / 2 if side == "two-sided" else alpha
     dist = sps.t(df) if df else sps.norm
-    return float((dist.ppf(1 - tail) + dist.ppf(power)) * se)
+    return float((dist.isf(tail) + dist.ppf(power)) * se)
 
 
 def min_margin_resolvable_by_clopper_pearson(n: int, p0: float, alpha: float, side: Side, power: float = DEFAULT_POWER) -> float:

@@ -134,3 +134,20 @@ def test_bad_input_is_rejected() -> None:
         stats.mean_interval_by_t([1.0, 2.0], 0.1, "left")
     with pytest.raises(ValueError, match="successes"):
         stats.proportion_interval_by_clopper_pearson(5, 3, 0.1)
+
+
+def test_t_bounds_at_a_calibrated_tail_below_float_resolution_stay_finite() -> None:
+    """A calibrated tail can be 1e-30 (the growth statistics of Theorem 4.2 under default): 1 - 1e-30 is
+    1.0 in float64, so a quantile taken as ppf(1 - tail) would put the bound at -inf (a FAIL)."""
+    import math
+
+    import numpy as np
+    from scipy import stats as sps
+
+    from fc_check import stats
+
+    x = np.linspace(0.15, 0.25, 48)
+    iv = stats.mean_interval_by_t(x, 1e-5, "lower", (1e-30, 0.0))
+    se = x.std(ddof=1) / math.sqrt(x.size)
+    assert math.isfinite(iv.low) and math.isclose(iv.low, x.mean() - sps.t.isf(1e-30, 47) * se, rel_tol=1e-12)
+    assert iv.low > 0  # 0.2 - 27.7 se (se 0.0043): this sample's bound clears 0
