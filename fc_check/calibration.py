@@ -998,10 +998,11 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     studied_claims |= set(firsts)
     not_calibrated += [{"claim": c, "statistic": "", "why": "no interval with a per-replicate sample (an exact identity, or a check the study does not reach)"}
                        for c in wanted if c not in studied_claims]
+    power_curves = None
     if power:
         log("power along the departures")
-    power_curves = None if not power else power_study([r["call"] for r in studied if all(x["regime_kind"] == "pinned" for x in r["records"]) and r["records"]], study, level, device, rng, log,
-                                                      wanted, heavy=profile != "ci" and heavy, runner=runner)
+        power_curves = power_study([r["call"] for r in studied if all(x["regime_kind"] == "pinned" for x in r["records"]) and r["records"]], study, level, device, rng, log,
+                                   wanted, heavy=profile != "ci" and heavy, runner=runner)
     runner.close()
     return {"profile": profile, "level": level, "study": {k: getattr(study, k) for k in study.__dataclass_fields__}, "heavy": heavy, "statistics": records, "power": power_curves,
             "levels_table": entries, "fresh_seed_fail": fail, "union": union, "not_calibrated": not_calibrated,
@@ -1120,13 +1121,19 @@ def _pick(f: Finding, smp: Sample, rng: np.random.Generator, n: int) -> stats.In
     return ivs[j]
 
 
+def _first_crossing(ys: list[float], level: float) -> int | None:
+    """The index ``i`` of the first neighbouring pair of measured points with ``ys[i] < level <= ys[i + 1]``."""
+    for i, (y0, y1) in enumerate(zip(ys, ys[1:], strict=False)):
+        if math.isfinite(y0) and math.isfinite(y1) and y0 < level <= y1:
+            return i
+    return None
+
+
 def _bracket(xs: list[float], ys: list[float], level: float) -> list[float] | None:
     """The two neighbouring measured strengths between which the curve first reaches ``level``
     (None when it starts at or above it, or never reaches it)."""
-    for (x0, y0), (x1, y1) in zip(zip(xs, ys, strict=True), zip(xs[1:], ys[1:], strict=True), strict=False):
-        if math.isfinite(y0) and math.isfinite(y1) and y0 < level <= y1:
-            return [x0, x1]
-    return None
+    i = _first_crossing(ys, level)
+    return None if i is None else [xs[i], xs[i + 1]]
 
 
 def _bisect_crossing(xs: list[float], ys: list[float], level: float) -> float | None:
@@ -1137,9 +1144,10 @@ def _bisect_crossing(xs: list[float], ys: list[float], level: float) -> float | 
 
 def _crossing(xs: list[float], ys: list[float], level: float) -> float | None:
     """The strength at which a measured curve first reaches ``level`` (linear interpolation; None if never)."""
-    for (x0, y0), (x1, y1) in zip(zip(xs, ys, strict=True), zip(xs[1:], ys[1:], strict=True), strict=False):
-        if math.isfinite(y0) and math.isfinite(y1) and y0 < level <= y1:
-            return x0 + (level - y0) * (x1 - x0) / (y1 - y0) if y1 > y0 else x1
+    i = _first_crossing(ys, level)
+    if i is not None:
+        (x0, x1), (y0, y1) = xs[i : i + 2], ys[i : i + 2]
+        return x0 + (level - y0) * (x1 - x0) / (y1 - y0) if y1 > y0 else x1
     if ys and math.isfinite(ys[0]) and ys[0] >= level:
         return xs[0]
     return None

@@ -7,8 +7,11 @@ level). Each assertion on a simulated frequency is itself an exact Clopper-Pears
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy import stats as sps
 
 from fc_check import stats
 from fc_check.budget import DEFAULT_ALPHA, ErrorBudget
@@ -139,13 +142,6 @@ def test_bad_input_is_rejected() -> None:
 def test_t_bounds_at_a_calibrated_tail_below_float_resolution_stay_finite() -> None:
     """A calibrated tail can be 1e-30 (the growth statistics of Theorem 4.2 under default): 1 - 1e-30 is
     1.0 in float64, so a quantile taken as ppf(1 - tail) would put the bound at -inf (a FAIL)."""
-    import math
-
-    import numpy as np
-    from scipy import stats as sps
-
-    from fc_check import stats
-
     x = np.linspace(0.15, 0.25, 48)
     iv = stats.mean_interval_by_t(x, 1e-5, "lower", (1e-30, 0.0))
     se = x.std(ddof=1) / math.sqrt(x.size)
