@@ -1,14 +1,16 @@
 """``python -m fc_check.calibrate``: run the calibration study and write ``calibration.json``.
 
     python -m fc_check.calibrate [--profile ci|default] [--claims ID ...] [--out DIR] [--from-report DIR]
-                                 [--device cpu|cuda|auto] [--no-heavy] [--no-power] [--write-levels]
+                                 [--device cpu|cuda|auto] [--no-heavy] [--no-power] [--power-along DEPARTURE ...]
+                                 [--write-levels]
 
 ``--out`` is the report folder (default ``reports``): ``calibration.json`` goes there, and
 ``index.html`` is rebuilt from the folder's verdicts when it has any, so that the report shows the
 study. ``--no-heavy`` leaves out the families that cost seconds per replicate (under ``default``
 they take hours on 2 cores), as ``--profile ci`` always does; ``--no-power`` measures the levels and
 fresh-seed fail rates only (the power pools, one per strength, cost as much as the rest under
-``default``). ``--from-report DIR`` studies, beside each pinned regime, the weakest regime that the run in
+``default``); ``--power-along NAME ...`` measures power along the named departures in place of the
+profile's (``ci`` studies five of them to stay within its wall time). ``--from-report DIR`` studies, beside each pinned regime, the weakest regime that the run in
 ``DIR`` found (from its ``results.json``). ``--write-levels`` writes the calibrated levels the study
 chose into ``fc_check/calibrated_levels.json`` (the table the checks read; commit it with the study's
 figures). Write it from a study with ``--from-report``: an entry then holds at the pinned and the
@@ -71,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave the costly families (general setting, distillation, digits, deep networks, persistence and onset maps, boundaries, "
                          "the T0 fit) out of the study, as --profile ci does; the report lists them as not calibrated")
     ap.add_argument("--no-power", action="store_true", help="measure levels and fresh-seed fail rates only, not the power along the departures")
+    ap.add_argument("--power-along", nargs="+", default=None, metavar="DEPARTURE",
+                    help="measure power along these departures (names as in docs/catalogue.md) in place of the profile's "
+                         "(ci: leaky-from-relu, leaky-from-identity, zero-mean-shift, own-core-init, label-background)")
     ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
     args = ap.parse_args(argv)
     if args.profile not in PROFILES:
@@ -90,12 +95,21 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [c for c in args.claims if not any(k == c or k.startswith(c) for k in CLAIMS)]
     if unknown:
         ap.error(f"--claims: no claim id starts with {', '.join(map(repr, unknown))}")
+    from fc_check.departures import DEPARTURES
+
+    if args.power_along is not None:
+        if args.no_power:
+            ap.error("--power-along and --no-power: choose one")
+        unknown = [n for n in args.power_along if n not in {d.name for d in DEPARTURES}]
+        if unknown:
+            ap.error(f"--power-along: no departure named {', '.join(map(repr, unknown))} (known: {', '.join(d.name for d in DEPARTURES)})")
     if args.workers < 1:
         ap.error(f"--workers: at least 1, got {args.workers}")
     if device == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
     result = run_study(args.profile, claims=tuple(args.claims), device=device, weakest=weakest, log=lambda s: print(s, flush=True), workers=args.workers,
-                       heavy=not args.no_heavy, power=not args.no_power)
+                       heavy=not args.no_heavy, power=not args.no_power,
+                       power_along=tuple(args.power_along) if args.power_along is not None else None)
     result.update(commit=commit(), created=datetime.now(UTC).isoformat(timespec="seconds"), device=device, torch=torch.__version__,
                   claims_requested=list(args.claims), from_report=str(args.from_report) if args.from_report else None)
     args.out.mkdir(parents=True, exist_ok=True)

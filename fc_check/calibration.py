@@ -899,17 +899,26 @@ def _claims_of(pool: Pool) -> list[str]:
 
 def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu", weakest: dict[str, dict[str, Any]] | None = None,
               log: Callable[[str], None] = print, seed: int = 0, workers: int = 1, heavy: bool = True,
-              power: bool = True) -> dict[str, Any]:
+              power: bool = True, power_along: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The whole study under ``profile``: see the module docstring. ``claims``: ids or id prefixes to
     study (all when empty); ``weakest``: claim id -> the regime (a verdict's ``regime``) of the weakest
     verdict a run found, studied beside the pinned one. ``heavy=False`` leaves the costly families
     (``HEAVY_MODULES``) and their departures out, as the ``ci`` study does, and says so per claim;
-    ``power=False`` leaves out the power study (its record is then ``None``, not an empty list)."""
+    ``power=False`` leaves out the power study (its record is then ``None``, not an empty list);
+    ``power_along``: the departures (by name) whose power is measured, in place of the profile's
+    (``ci`` studies five, to stay within its wall time); an unknown name raises ``ValueError``."""
     from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
     from fc_check.catalogue import CLAIMS
 
     start = time.perf_counter()
     study = STUDIES[profile] if heavy else replace(STUDIES[profile], heavy_pool_factor=0, heavy_groups=0)
+    if power_along is not None:
+        from fc_check.departures import DEPARTURES
+
+        unknown = sorted(set(power_along) - {d.name for d in DEPARTURES})
+        if unknown:
+            raise ValueError(f"power_along: no departure named {', '.join(map(repr, unknown))} (known: {', '.join(d.name for d in DEPARTURES)})")
+        study = replace(study, power_departures=tuple(power_along))
     level = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES[profile]).per_assertion
     wanted = [c for c in CLAIMS if not claims or any(c == p or c.startswith(p.rstrip("/") + "/") or c.startswith(p) for p in claims)]
     modules = sorted({CLAIMS[c].module for c in wanted})

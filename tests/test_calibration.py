@@ -309,3 +309,19 @@ def test_a_study_without_the_heavy_families_says_so_per_claim(tmp_path: Path) ->
     assert out["heavy"] is False and out["power"] is None and out["statistics"] == []
     (why,) = [n["why"] for n in out["not_calibrated"] if n["claim"] == "theorem-4.1/t0-scaling"]
     assert "--no-heavy" in why and "--profile default pools it" in why
+
+
+def test_power_along_names_known_departures_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--power-along`` takes departure names as the catalogue gives them; a wrong name, or the option
+    together with ``--no-power``, is a usage error before any pool runs, and so is a wrong name in
+    ``run_study``."""
+    from fc_check.calibrate import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--profile", "ci", "--power-along", "label-noise", "no-such-departure"])
+    assert exc.value.code == 2 and "'no-such-departure'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["--profile", "ci", "--no-power", "--power-along", "label-noise"])
+    assert exc.value.code == 2 and "choose one" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="no departure named 'nope'"):
+        cal.run_study("ci", claims=("theorem-4.2/own-core-growth",), power_along=("nope",), log=lambda s: None)
