@@ -606,9 +606,13 @@ def fail_rate_of_call(pool: Pool, targets: dict[tuple[str, str, int], Target], n
     not one number per replicate (fits) are measured on disjoint groups by ``group_study``."""
     by_units: dict[int, list[tuple[str, str, int]]] = {}
     for k, s in pool.samples.items():
-        if s.kind == "values" and k in targets:
+        # "counts": one count of successes out of ``trials`` per replicate (Lemma 1.2's exceedance frequency)
+        if s.kind in ("values", "counts") and k in targets:
             by_units.setdefault(int(np.asarray(s.values).size), []).append(k)
     per_finding: dict[str, int] = {}
+    # the Clopper-Pearson bounds for every possible count, per finding: one table, not one per chunk of draws
+    cp_tables = {k: _cp_table(targets[k].n * (pool.samples[k].trials if pool.samples[k].kind == "counts" else 1), targets[k].level, targets[k].side)
+                 for g in by_units.values() for k in g if pool.findings[k[2]].method.split(" ")[0] == "clopper-pearson"}
     fails = 0
     for units, group in by_units.items():
         n = targets[group[0]].n
@@ -624,8 +628,8 @@ def fail_rate_of_call(pool: Pool, targets: dict[tuple[str, str, int], Target], n
                     tails = (tails[0] if tgt.side != "upper" else 0.0, tails[1] if tgt.side != "lower" else 0.0)
                     lo, hi = _bounds_t(x, tails)
                 elif method == "clopper-pearson":
-                    lows, highs = _cp_table(n, tgt.level, tgt.side)
-                    c = x.sum(1).astype(np.int64)
+                    lows, highs = cp_tables[k]
+                    c = x.sum(1).astype(np.int64)  # successes in the draw: of n replicates, or of n x trials for counts
                     lo, hi = lows[c], highs[c]
                 elif method == "order-statistics":
                     lo, hi = _order_bounds(x, tgt.level, tgt.side)
@@ -994,6 +998,8 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
                 parts["rate"] += joint["rate"]
                 parts["upper"] += joint["ci"][1]
                 parts["groups"] = g
+            if not fr and not fits:  # nothing measured: say so rather than report a rate of 0 with an upper bound of 0
+                parts["not_measured"] = "its findings have no fresh-seed resampling rule in this study"
             parts["rate"], parts["upper"] = min(1.0, parts["rate"]), min(1.0, parts["upper"])
     union = {label: {"rate": sum(v[label]["rate"] for v in fail.values() if label in v), "upper": sum(v[label]["upper"] for v in fail.values() if label in v)}
              for label in ("pinned", "weakest")}

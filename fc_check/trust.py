@@ -73,7 +73,8 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
         elif "not_studied" in r:
             row["note"] = r["not_studied"]
         f = fail.get(r["claim"], {}).get(r.get("regime_kind", "pinned"), {})
-        row["fresh_fail"] = f"{f['rate']:.2g} (≤ {f['upper']:.2g})" if f else ""
+        row["fresh_fail"] = (f"not measured ({f['not_measured']})" if f.get("not_measured") else
+                             f"{f['rate']:.2g} (≤ {f['upper']:.2g})" if f else "")
         p = power.get(r["claim"])
         if p:
             br = p.get("bracket_0.9")

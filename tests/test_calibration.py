@@ -325,3 +325,23 @@ def test_power_along_names_known_departures_only(capsys: pytest.CaptureFixture[s
     assert exc.value.code == 2 and "choose one" in capsys.readouterr().err
     with pytest.raises(ValueError, match="no departure named 'nope'"):
         cal.run_study("ci", claims=("theorem-4.2/own-core-growth",), power_along=("nope",), log=lambda s: None)
+
+
+def test_the_fresh_seed_fail_rate_covers_pooled_counts() -> None:
+    """A Clopper-Pearson bound on counts pooled over replicates (Lemma 1.2's exceedance frequency) gets
+    a fresh-seed fail rate: near 0 when the true frequency sits well under the threshold, near 1 at the
+    threshold. (Before, such findings were skipped and the claim's rate read 0 with an upper bound of 0.)"""
+    rng = np.random.default_rng(3)
+    trials = 50
+
+    def rate_at(p: float) -> float:
+        counts = rng.binomial(trials, p, 2048).astype(float)
+        f = Finding("demo/counts", "a frequency", p, 0.0, 0.0, 1e-3, 0.1, 0.1, 16, True, 0.0, "clopper-pearson", relation="<=",
+                    sample=Sample("counts", counts, trials))
+        pool = cal.Pool(None, 2048, [f], {("demo/counts", "a frequency", 0): f.sample}, 0.0)  # type: ignore[arg-type]
+        targets = {("demo/counts", "a frequency", 0): _target(16, "upper", "<=", 0.1)}
+        out = cal.fail_rate_of_call(pool, targets, {}, rng, 20_000)
+        assert out and out["any"]["draws"] == 20_000
+        return out["any"]["rate"]
+
+    assert rate_at(0.03) < 1e-3 and rate_at(0.1) > 0.9  # at 0.03 a draw of 800 trials FAILs from 55 successes (mean 24)
