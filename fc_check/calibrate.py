@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from fc_check.budget import PROFILES
-from fc_check.calibration import STUDIES, run_study
+from fc_check.calibration import STUDIES, departures_named, run_study
 
 
 def weakest_regimes(report_dir: Path) -> dict[str, dict[str, Any]]:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-power", action="store_true", help="measure levels and fresh-seed fail rates only, not the power along the departures")
     ap.add_argument("--power-along", nargs="+", default=None, metavar="DEPARTURE",
                     help="measure power along these departures (names as in docs/catalogue.md) in place of the profile's "
-                         "(ci: leaky-from-relu, leaky-from-identity, zero-mean-shift, own-core-init, label-background)")
+                         f"(ci: {', '.join(STUDIES['ci'].power_departures or ())})")
     ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
     args = ap.parse_args(argv)
     if args.profile not in PROFILES:
@@ -95,14 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [c for c in args.claims if not any(k == c or k.startswith(c) for k in CLAIMS)]
     if unknown:
         ap.error(f"--claims: no claim id starts with {', '.join(map(repr, unknown))}")
-    from fc_check.departures import DEPARTURES
-
     if args.power_along is not None:
         if args.no_power:
             ap.error("--power-along and --no-power: choose one")
-        unknown = [n for n in args.power_along if n not in {d.name for d in DEPARTURES}]
-        if unknown:
-            ap.error(f"--power-along: no departure named {', '.join(map(repr, unknown))} (known: {', '.join(d.name for d in DEPARTURES)})")
+        try:
+            departures_named(args.power_along)
+        except ValueError as exc:
+            ap.error(f"--power-along: {exc}")
     if args.workers < 1:
         ap.error(f"--workers: at least 1, got {args.workers}")
     if device == "cpu":

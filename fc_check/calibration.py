@@ -47,7 +47,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -901,6 +901,18 @@ def _claims_of(pool: Pool) -> list[str]:
     return list(dict.fromkeys(f.claim for f in pool.findings))
 
 
+def departures_named(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` as a tuple, once each is checked to name a departure; ``ValueError`` names the unknown ones."""
+    from fc_check.departures import DEPARTURES
+
+    known = [d.name for d in DEPARTURES]
+    names = tuple(names)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"no departure named {', '.join(map(repr, unknown))} (known: {', '.join(known)})")
+    return names
+
+
 def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu", weakest: dict[str, dict[str, Any]] | None = None,
               log: Callable[[str], None] = print, seed: int = 0, workers: int = 1, heavy: bool = True,
               power: bool = True, power_along: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -917,12 +929,7 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     start = time.perf_counter()
     study = STUDIES[profile] if heavy else replace(STUDIES[profile], heavy_pool_factor=0, heavy_groups=0)
     if power_along is not None:
-        from fc_check.departures import DEPARTURES
-
-        unknown = sorted(set(power_along) - {d.name for d in DEPARTURES})
-        if unknown:
-            raise ValueError(f"power_along: no departure named {', '.join(map(repr, unknown))} (known: {', '.join(d.name for d in DEPARTURES)})")
-        study = replace(study, power_departures=tuple(power_along))
+        study = replace(study, power_departures=departures_named(power_along))
     level = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES[profile]).per_assertion
     wanted = [c for c in CLAIMS if not claims or any(c == p or c.startswith(p.rstrip("/") + "/") or c.startswith(p) for p in claims)]
     modules = sorted({CLAIMS[c].module for c in wanted})
