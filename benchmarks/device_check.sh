@@ -4,10 +4,13 @@
 # Run from the repository root: `bash benchmarks/device_check.sh`. Nothing is installed.
 # Stages are capped so that the whole run stays within 8 minutes; each stage's exit status is
 # printed at the end. Results go to $OUT (default ./device-check): results.json, index.html,
-# benchmark.json, t0-results.json and a log of every stage (8 files; 10 with CALIBRATE=1).
+# benchmark.json, t0-results.json and a log of every stage (8 files; 10 with CALIBRATE=1, one more with HEAVY_POWER=1).
 # THOROUGH=1 also runs `pytest theorems --fc-profile thorough` (the <= 10 min goal) after the rest.
 # CALIBRATE=1 also runs the calibration study on the device (`python -m fc_check.calibrate --profile default`)
 # into the claim report, which then shows "How far to trust a verdict"; calibration.json goes to $OUT.
+# HEAVY_POWER=1 also measures power along the costly families' departures (benchmarks/heavy_power.sh,
+# capped at 10 minutes: whatever it finished is lost if it is cut, so take one family with
+# HEAVY_POWER_ARGS="--claims deep/" and the like); its calibration.json goes to $OUT/heavy-power.json.
 set -u
 cd "$(dirname "$0")/.."
 export PYTHONPATH=. PYTHONUNBUFFERED=1
@@ -40,6 +43,11 @@ fi
 if [ "${CALIBRATE:-0}" = 1 ]; then
   stage calibrate 600 python3 -m fc_check.calibrate --profile default --device cuda --out "$REPORT" --from-report "$REPORT"
   cp "$REPORT/calibration.json" "$OUT/calibration.json" 2>/dev/null
+fi
+if [ "${HEAVY_POWER:-0}" = 1 ]; then
+  # shellcheck disable=SC2086 # HEAVY_POWER_ARGS is a list of arguments
+  stage heavy_power 600 env PYTHON=python3 DEVICE=cuda OUT="$WORK/heavy-power" bash benchmarks/heavy_power.sh ${HEAVY_POWER_ARGS:-}
+  cp "$WORK/heavy-power/calibration.json" "$OUT/heavy-power.json" 2>/dev/null
 fi
 cp "$REPORT/results.json" "$OUT/results.json" 2>/dev/null
 cp "$REPORT/index.html" "$OUT/index.html" 2>/dev/null

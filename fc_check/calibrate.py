@@ -10,7 +10,8 @@ study. ``--no-heavy`` leaves out the families that cost seconds per replicate (u
 they take hours on 2 cores), as ``--profile ci`` always does; ``--no-power`` measures the levels and
 fresh-seed fail rates only (the power pools, one per strength, cost as much as the rest under
 ``default``); ``--power-along NAME ...`` measures power along the named departures in place of the
-profile's (``ci`` studies five of them to stay within its wall time). ``--from-report DIR`` studies, beside each pinned regime, the weakest regime that the run in
+profile's (``ci`` studies five of them to stay within its wall time), at every test along them: the
+costly families too, even under ``ci``, unless ``--no-heavy`` (narrow with ``--claims``). ``--from-report DIR`` studies, beside each pinned regime, the weakest regime that the run in
 ``DIR`` found (from its ``results.json``). ``--write-levels`` writes the calibrated levels the study
 chose into ``fc_check/calibrated_levels.json`` (the table the checks read; commit it with the study's
 figures). Write it from a study with ``--from-report``: an entry then holds at the pinned and the
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-power", action="store_true", help="measure levels and fresh-seed fail rates only, not the power along the departures")
     ap.add_argument("--power-along", nargs="+", default=None, metavar="DEPARTURE",
                     help="measure power along these departures (names as in docs/catalogue.md) in place of the profile's "
-                         f"(ci: {', '.join(STUDIES['ci'].power_departures or ())})")
+                         f"(ci: {', '.join(STUDIES['ci'].power_departures or ())}), at every test along them, the costly families "
+                         "included unless --no-heavy")
     ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
     args = ap.parse_args(argv)
     if args.profile not in PROFILES:

@@ -33,7 +33,10 @@ measures that promise instead of assuming it, with the suite's own checks:
   measured against ``s`` from draws on a pool per strength, and the strength at which it reaches
   0.9 is placed beside the resolution the verdicts record (the noncentral-t figure), with the
   margin the pool measures there. After the declared grid, strengths are added by bisection between
-  the two measured ones that bracket 0.9 (``power_refine``), and the record gives that bracket.
+  the two measured ones that bracket 0.9 (``power_refine``), and the record gives that bracket. A
+  check with findings that have no per-replicate sample (an exact identity, a boundary's crossing)
+  is measured on whole runs instead: P(FAIL) is the share of ``power_runs`` fresh-seed runs at its
+  own ``R`` on which it FAILs.
 
 ``python -m fc_check.calibrate`` runs the study and writes ``calibration.json``; the report shows
 it in "How far to trust a verdict" whenever that file is in the report folder.
@@ -99,6 +102,7 @@ class StudyProfile:
     power_departures: tuple[str, ...] | None = None  # the departures studied (None: all)
     power_skip: tuple[str, ...] = ()  # tests (prefixes) left out of the power study for cost
     power_refine: int = 2  # strengths added by bisection between the two measured ones around P(FAIL) = 0.9
+    power_runs: int = 200  # per strength, fresh-seed runs of a check whose findings have no per-replicate sample (exact identities, boundaries)
 
 
 STUDIES = {
@@ -255,6 +259,7 @@ class Pool:
     seconds: float
     regime: Any = None
     note: str = ""
+    batch_failed: list[bool] = field(default_factory=list)  # per batch, in order: whether the check FAILed on it
 
 
 def _worker_init(profile: str, root: str) -> None:
@@ -322,10 +327,12 @@ def run_pool(call: CheckCall, replicates: int, batch: int, level: float, device:
     start = time.perf_counter()
     parts: dict[tuple[str, str, int], list[Sample]] = {}
     first: list[Finding] = []
+    failed: list[bool] = []
     done, i = 0, 0
     if extend is not None and extend.replicates:
         first, done, i = list(extend.findings), extend.replicates, 1
         parts = {k: [v] for k, v in extend.samples.items()}
+        failed = list(extend.batch_failed)
         start -= extend.seconds
     width = (runner.workers if runner else 1) if math.isfinite(seconds) else 1 << 30
     while done < replicates and not (done >= at_least and time.perf_counter() - start > seconds):
@@ -344,10 +351,11 @@ def run_pool(call: CheckCall, replicates: int, batch: int, level: float, device:
             for pos, f in enumerate(found):
                 if f.sample is not None:
                     parts.setdefault((f.claim, f.statistic, pos), []).append(f.sample)
+            failed.append(not all(f.passed for f in found))
             done += b
             i += 1
     samples = {k: _concat(v) for k, v in parts.items() if len(v) == i}
-    return Pool(call, done, first, samples, time.perf_counter() - start, call.regime)
+    return Pool(call, done, first, samples, time.perf_counter() - start, call.regime, batch_failed=failed)
 
 
 # --- vectorised miss rates of the t family -------------------------------------------------------
@@ -818,9 +826,9 @@ def study_call(call: CheckCall, study: StudyProfile, level: float, device: str, 
     batch = POOL_BATCH.get(call.module, study.batch)
     probe = run_pool(call, min(R, batch), batch, level, device)
     if wanted is not None and not set(_claims_of(probe)) & set(wanted):
-        return {"call": call, "pool": probe, "targets": {}, "records": [], "pool_seconds": probe.seconds}
+        return {"call": call, "pool": probe, "targets": {}, "records": [], "pool_seconds": probe.seconds, "label": label}
     if not probe.samples:  # exact identities: nothing to calibrate
-        return {"call": call, "pool": probe, "targets": {}, "records": [], "pool_seconds": probe.seconds}
+        return {"call": call, "pool": probe, "targets": {}, "records": [], "pool_seconds": probe.seconds, "label": label}
     clustered = any(s.kind == "clustered" for s in probe.samples.values())
     total = max(factor, groups if clustered and not resample else 0) * R
     pool = run_pool(call, total, batch, level, device, seconds=study.pool_seconds, at_least=4 * R, extend=probe,
@@ -841,7 +849,7 @@ def study_call(call: CheckCall, study: StudyProfile, level: float, device: str, 
         if note:
             rec["study_regime_note"] = note
         recs.append(rec)
-    return {"call": call, "pool": pool, "targets": targets, "records": recs, "pool_seconds": pool.seconds}
+    return {"call": call, "pool": pool, "targets": targets, "records": recs, "pool_seconds": pool.seconds, "label": label}
 
 
 def _plain(regime: Any) -> dict[str, Any]:
@@ -939,8 +947,8 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
 
     start = time.perf_counter()
     study = STUDIES[profile] if heavy else replace(STUDIES[profile], heavy_pool_factor=0, heavy_groups=0)
-    if power_along is not None:
-        study = replace(study, power_departures=departures_named(power_along))
+    if power_along is not None:  # named departures: every test along them (the profile's cost cuts are for its own set)
+        study = replace(study, power_departures=departures_named(power_along), power_skip=())
     level = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES[profile]).per_assertion
     wanted = [c for c in CLAIMS if not claims or any(c == p or c.startswith(p.rstrip("/") + "/") or c.startswith(p) for p in claims)]
     modules = sorted({CLAIMS[c].module for c in wanted})
@@ -949,6 +957,7 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     runner = BatchRunner(workers if device == "cpu" else 1, profile)  # on a GPU one process holds the device
     studied: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
+    undecided: set[str] = set()  # tests whose checks decide none of the wanted claims
     for call in calls:
         if call.heavy and study.heavy_pool_factor == 0:  # under ci a pool of these costs minutes per check: the default study pools them
             why = (f"not pooled under --profile {profile} ({call.module}: seconds to minutes per replicate batch); python -m fc_check.calibrate --profile default pools it"
@@ -958,6 +967,7 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
             continue
         res = study_call(call, study, level, device, rng, log, wanted=wanted, runner=runner)
         if not set(_claims_of(res["pool"])) & set(wanted):
+            undecided.add(call.test)
             continue
         studied.append(res)
         for cid in _claims_of(res["pool"]):
@@ -1034,8 +1044,12 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     power_curves = None
     if power:
         log("power along the departures")
-        power_curves = power_study([r["call"] for r in studied if all(x["regime_kind"] == "pinned" for x in r["records"]) and r["records"]], study, level, device, rng, log,
-                                   wanted, heavy=profile != "ci" and heavy, runner=runner)
+        # every check call at its pinned regime (the costly families too where this study takes them: under
+        # default, or under ci when departures are named), with the pinned pool where the study ran one: it
+        # says whether the check's findings carry per-replicate samples (else power is measured on whole runs)
+        known = {r["call"].test: r["pool"] for r in studied if r["label"] == "pinned"}
+        power_curves = power_study([c for c in calls if c.test not in undecided], study, level, device, rng, log,
+                                   wanted, heavy=heavy and (profile != "ci" or power_along is not None), runner=runner, known=known)
     runner.close()
     return {"profile": profile, "level": level, "study": {k: getattr(study, k) for k in study.__dataclass_fields__}, "heavy": heavy, "statistics": records, "power": power_curves,
             "levels_table": entries, "fresh_seed_fail": fail, "union": union, "not_calibrated": not_calibrated,
@@ -1072,14 +1086,36 @@ def _analytic_fail(rec: dict[str, Any], tgt: Target, tails: tuple[float, float] 
     return None
 
 
+def _unsampled(pool: Pool) -> bool:
+    """Whether some finding of the pool's check has no per-replicate sample (an exact identity, a boundary's crossing)."""
+    return len(pool.samples) < len(pool.findings)
+
+
 def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: StudyProfile, level: float, device: str, rng: np.random.Generator,
-                 log: Callable[[str], None], wanted: list[str], runner: BatchRunner | None) -> tuple[list[str], dict[str, Any]] | None:
+                 log: Callable[[str], None], wanted: list[str], runner: BatchRunner | None, sampled: bool | None = True) -> tuple[list[str], dict[str, Any]] | None:
     """P(FAIL) of ``call``'s check on its model moved by ``dep`` to strength ``s``, from a pool at that
-    strength (with the claims it decides among ``wanted``), or None when it decides none of them."""
+    strength (with the claims it decides among ``wanted``), or None when it decides none of them.
+    ``sampled``: whether the check's findings all carry per-replicate samples (None: unknown, and one
+    run of the check at its ``R`` tells). A check with findings that do not is measured on whole runs:
+    P(FAIL) is the share of ``power_runs`` fresh-seed runs at its own ``R`` on which it FAILs."""
     R = call.regime.replicates
     moved = dep.apply(call, s)
+    probe = None
+    if sampled is None:
+        probe = run_pool(moved, R, R, level, device, seed0=SEED0 + 10_000, runner=runner)
+        sampled = not _unsampled(probe)
+    if not sampled:
+        runs = run_pool(moved, study.power_runs * R, R, level, device, seed0=SEED0 + 10_000, extend=probe, runner=runner)
+        claims = [c for c in _claims_of(runs) if c in wanted]
+        if not claims:
+            return None
+        fails = rate(sum(runs.batch_failed), len(runs.batch_failed))
+        log(f"  power {dep.name} s = {s:g}{' (refined)' if refined else ''}: {call.test} P(FAIL) = {fails['rate']:.3f} ({len(runs.batch_failed)} runs)")
+        return claims, {"strength": s, "fail": fails, "predicted_fail": None, "statistics": [], "pool": runs.replicates, "runs": len(runs.batch_failed),
+                        "seconds": round(runs.seconds, 1), "refined": refined}
     # batches of 32: a power pool of 64 replicates keeps both workers busy, and pools of different sizes share their first batches
-    pool = run_pool(moved, max(study.power_pool, 4 * R), min(32, POOL_BATCH.get(call.module, study.batch)), level, device, seed0=SEED0 + 10_000, runner=runner)
+    pool = run_pool(moved, max(study.power_pool, 4 * R), min(32, POOL_BATCH.get(call.module, study.batch)), level, device, seed0=SEED0 + 10_000,
+                    extend=probe, runner=runner)
     claims = [c for c in _claims_of(pool) if c in wanted]
     if not claims:
         return None
@@ -1112,29 +1148,38 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
 
 
 def power_study(calls: list[CheckCall], study: StudyProfile, level: float, device: str, rng: np.random.Generator, log: Callable[[str], None],
-                wanted: list[str], heavy: bool, runner: BatchRunner | None = None) -> list[dict[str, Any]]:
+                wanted: list[str], heavy: bool, runner: BatchRunner | None = None, known: dict[str, Pool] | None = None) -> list[dict[str, Any]]:
     """For each departure and each test it applies to: P(FAIL) against the strength, measured from
-    ``power_draws`` draws of the check's replicate count on a pool per strength, beside the noncentral-t
-    prediction at the pool's mean and sd, and the strength at which P(FAIL) reaches 0.9."""
+    ``power_draws`` draws of the check's replicate count on a pool per strength (or from ``power_runs``
+    whole runs, for a check with findings that have no per-replicate sample), beside the noncentral-t
+    prediction at the pool's mean and sd, and the strength at which P(FAIL) reaches 0.9. ``heavy``:
+    whether the costly families (``HEAVY_MODULES``, and heavy departures) are taken; ``known``: test ->
+    a pool of its pinned check that this study already ran (it tells whether the findings are sampled).
+    A check the study runs on a smaller regime (``STUDY_REGIMES``) has its power measured there too."""
     from fc_check.departures import departure_of
 
     out = []
     for call in calls:
         dep = departure_of(call.test)
-        if (dep is None or (dep.heavy and not heavy) or (study.power_departures is not None and dep.name not in study.power_departures)
+        if (dep is None or ((dep.heavy or call.heavy) and not heavy) or (study.power_departures is not None and dep.name not in study.power_departures)
                 or call.test.startswith(study.power_skip)):
             continue
+        pinned = (known or {}).get(call.test)
+        sampled = None if pinned is None else not _unsampled(pinned)
+        if call.test in STUDY_REGIMES:
+            call = call.with_regime(STUDY_REGIMES[call.test][0](call.regime))
         rows: list[dict[str, Any]] = []
         claims_seen: set[str] = set()
         for s in dep.strengths:
-            got = _power_point(call, dep, s, False, study, level, device, rng, log, wanted, runner)
+            got = _power_point(call, dep, s, False, study, level, device, rng, log, wanted, runner, sampled)
             if got is None:
                 break
+            sampled = got[1].get("runs") is None
             claims_seen.update(got[0])
             rows.append(got[1])
         for _ in range(study.power_refine if rows else 0):
             mid = _bisect_crossing([r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows], 0.9)
-            got = _power_point(call, dep, mid, True, study, level, device, rng, log, wanted, runner) if mid is not None else None
+            got = _power_point(call, dep, mid, True, study, level, device, rng, log, wanted, runner, sampled) if mid is not None else None
             if got is None:
                 break
             claims_seen.update(got[0])

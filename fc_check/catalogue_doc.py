@@ -353,12 +353,14 @@ def render() -> str:
 
 def _departure_line(module: str, tests: list[str]) -> str:
     """The graded departure along which the calibration study measures the claim's power."""
+    from fc_check.calibration import HEAVY_MODULES
     from fc_check.departures import departure_of
 
     for t in tests:
         dep = departure_of(f"{module}::{t}")
         if dep is not None:
-            when = " (studied under the `default` calibration profile: a costly family)" if dep.heavy else ""
+            costly = dep.heavy or f"{module}::{t}".startswith(HEAVY_MODULES)
+            when = " (a costly family: studied under the `default` calibration profile, or under `ci` with `--power-along`)" if costly else ""
             return f"`{dep.name}`: {dep.strength}, strengths {', '.join(f'{v:g}' for v in dep.strengths)}{when}."
     return "no graded departure declared (`fc_check/departures.py`); its mutant is the only model on which its failure is shown."
 

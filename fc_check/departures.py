@@ -97,6 +97,19 @@ class BiasedEstimator:
         return closed_form_gradient(act, W, x, y, a) + self.bias / W.shape[1]
 
 
+@dataclass(frozen=True)
+class ScaledGradient:
+    """Lemma 1.1's closed-form gradient times ``1 + error``: a relative error of ``error`` in every
+    entry, for the exact identities (their tolerance is a relative one)."""
+
+    error: float
+
+    def __call__(self, act: Activation, W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        from fc_model.network import hinge_gradient
+
+        return hinge_gradient(act, W, x, y, a) * (1.0 + self.error)
+
+
 # --- on a theory model --------------------------------------------------------------------------
 
 
@@ -189,6 +202,42 @@ def _estimator(call: Any, s: float) -> Any:
     return call if s == 0 else replace(call, args=(BiasedEstimator(s), *call.args[1:]))
 
 
+def _gradient_error(call: Any, s: float) -> Any:
+    return call if s == 0 else replace(call, args=(ScaledGradient(s), *call.args[1:]))
+
+
+def _with_setting(call: Any, change: Callable[[Any], Any]) -> Any:
+    """``call`` with its first argument (a function of the regime) followed by ``change``."""
+    make = call.args[0]
+
+    def moved(*a: Any) -> Any:
+        return change(make(*a))
+
+    return replace(call, args=(moved, *call.args[1:]))
+
+
+def _full_space_noise(call: Any, s: float) -> Any:
+    return call if s == 0 else replace(call, kwargs={**call.kwargs, "full_noise": s})
+
+
+def _general_slope(call: Any, s: float) -> Any:
+    """The general setting's (deep network's) ReLU made LeakyReLU(``s``): linear at ``s = 1``."""
+    return call if s == 0 else _with_setting(call, lambda cfg: replace(cfg, activation=Activation("leaky_relu", s)))
+
+
+def _cnn_chroma(call: Any, s: float) -> Any:
+    """The CNN's training border faded toward its own grey level: colour ``g + (1 - s)(c - g)`` per
+    channel (``g`` the channels' mean), grey (no chroma, the only colour the digits lack) at ``s = 1``."""
+    from fc_model.cnn import Border
+
+    def fade(model: Any) -> Any:
+        c = model.bordered.colour
+        g = sum(c) / 3
+        return replace(model, bordered=Border(tuple(g + (1.0 - s) * (v - g) for v in c), model.bordered.kind))  # type: ignore[arg-type]
+
+    return call if s == 0 else _with_setting(call, fade)
+
+
 def _digits_border(call: Any, c: float) -> Any:
     """Digits: the border drawn ``U[-c, 1 - c]`` (mean ``1/2 - c``)."""
     make = call.args[0]
@@ -199,6 +248,8 @@ def _digits_border(call: Any, c: float) -> Any:
             return m
         if hasattr(m, "task"):
             return replace(m, task=replace(m.task, background=Uniform(-c, 1.0 - c)))
+        if hasattr(m, "distillation"):  # the representation figures' families
+            return replace(m, distillation=replace(m.distillation, background=Uniform(-c, 1.0 - c)))
         return replace(m, background=Uniform(-c, 1.0 - c))  # a distillation config
 
     return replace(call, args=(model, *call.args[1:]))
@@ -248,10 +299,13 @@ DEPARTURES: tuple[Departure, ...] = (
               _on_model(leaky_from_identity)),
     Departure("background-mean", "ID background U[-c, 1 - c] (mean 1/2 - c; c = 0: the paper's U[0,1])", (0.0, 0.25, 0.4, 0.5),
               (f"{T42}::test_background_tracks_asymmetry", f"{F3}::test_figure_3c", "properties/test_dose_response.py::test_dose_response",
-               "maps/test_contamination.py::test_contamination_map", "maps/test_ood_gap.py::test_ood_gap_map"), _on_model(background_towards_zero_mean)),
+               "maps/test_contamination.py::test_contamination_map", "maps/test_ood_gap.py::test_ood_gap_map",
+               "maps/test_boundary_contamination.py::test_contamination_boundary", "maps/test_boundary_ood_gap.py::test_ood_gap_boundary"),
+              _on_model(background_towards_zero_mean)),
     Departure("label-noise", "labels flipped with probability q", (0.0, 0.1, 0.2, 0.35),
               (f"{T43}::test_id_risk", f"{F3}::test_figure_3b", "theorems/test_theorem_4_1.py::test_persistence", f"{T42}::test_own_core_growth",
-               "maps/test_persistence.py::test_persistence_map"), _on_model(lambda m, q: with_sampler(m, NoisyLabels, q))),
+               "maps/test_persistence.py::test_persistence_map", "maps/test_boundary_persistence.py::test_persistence_boundary"),
+              _on_model(lambda m, q: with_sampler(m, NoisyLabels, q))),
     Departure("other-core", "the other class's core present with probability q", (0.0, 0.25, 0.5, 1.0),
               (f"{T42}::test_other_core_no_growth",), _on_model(lambda m, q: with_sampler(m, OtherCorePresent, q))),
     Departure("ood-shift", "OOD background U[s - 1, s] (s = 1: no shift)", (0.0, 0.5, 0.75, 1.0),
@@ -259,7 +313,7 @@ DEPARTURES: tuple[Departure, ...] = (
     Departure("own-core-init", "init offset b x sigma0 on each neuron's own core features", (0.0, 0.5, 1.0, 2.0),
               ("theorems/test_theorem_4_1.py::test_no_asymmetry_at_init",), _on_model(lambda m, b: m if b == 0 else replace(m, init=OwnCoreBiasedInit(b)))),
     Departure("init-scale", "init scale k / sqrt(d) (k = 1: the paper's)", (1.0, 2.0, 4.0, 8.0),
-              ("maps/test_onset.py::test_onset_map",), _on_model(larger_init)),
+              ("maps/test_onset.py::test_onset_map", "maps/test_boundary_onset.py::test_onset_boundary"), _on_model(larger_init)),
     Departure("zero-mean-shift", "the control's zero-mean background moved to U[-1 + s, 1 + s]", (0.0, 0.1, 0.2, 0.4),
               ("properties/test_controls.py::test_zero_mean_background",), _controls),
     Departure("label-background", "ID background mean shifted by rho y", (0.0, 0.01, 0.02, 0.05),
@@ -276,7 +330,18 @@ DEPARTURES: tuple[Departure, ...] = (
               ("properties/test_distillation.py::test_linear_student",), _distill_linear, heavy=True),
     Departure("border-mean", "digits border U[-c, 1 - c] (mean 1/2 - c)", (0.0, 0.25, 0.4, 0.5),
               ("properties/test_digits.py::test_contamination", "properties/test_digits.py::test_border_sign", "properties/test_digits.py::test_ood_gap",
-               "properties/test_digits.py::test_distillation"), _digits_border, heavy=True),
+               "properties/test_digits.py::test_distillation", "properties/test_digits_figure1.py::test_three_families",
+               "properties/test_digits_figure4.py::test_activation_rates", "properties/test_digits_figure5.py::test_selectivity"), _digits_border, heavy=True),
+    Departure("gradient-error", "the closed-form gradient times 1 + e (a relative error e)", (0.0, 2e-11, 2e-10, 2e-9),
+              ("theorems/test_lemma_1_1.py::test_closed_form_equals_autograd", "theorems/test_lemma_1_1.py::test_projection_identity"), _gradient_error),
+    Departure("full-space-noise", "input noise sigma_xi = s in the full-space run only", (0.0, 1e-9, 1e-8, 1e-7),
+              ("properties/test_latent_reduction.py::test_latent_equals_full",), _full_space_noise),
+    Departure("general-slope", "the deep network's ReLU made LeakyReLU(s) (s = 1: linear)", (0.0, 0.25, 0.5, 1.0),
+              ("properties/test_figure_3d_depth.py::test_depth_3", "properties/test_figure_3d_depth.py::test_depth_4",
+               "properties/test_theory_matching.py::test_theory_matching"), _general_slope, heavy=True),
+    Departure("cnn-border-chroma", "the CNN's training border faded by s toward its grey level (s = 1: grey)", (0.0, 0.5, 0.75, 1.0),
+              ("properties/test_figure_6_cnn.py::test_feature_visualisation", "properties/test_figure_6_cnn.py::test_ood_gap",
+               "properties/test_figure_6_cnn.py::test_grad_cam"), _cnn_chroma, heavy=True),
 )
 
 

@@ -345,3 +345,72 @@ def test_the_fresh_seed_fail_rate_covers_pooled_counts() -> None:
         return out["any"]["rate"]
 
     assert rate_at(0.03) < 1e-3 and rate_at(0.1) > 0.9  # at 0.03 a draw of 800 trials FAILs from 55 successes (mean 24)
+
+
+def test_every_claim_test_has_a_graded_departure() -> None:
+    """Power is measured along a declared departure for every claim test, so none is left with only
+    its mutant (the catalogue names the departure beside each claim)."""
+    import ast
+
+    from fc_check.catalogue import CLAIMS
+    from fc_check.departures import departure_of
+
+    root = Path(cal.__file__).resolve().parents[1]
+    missing = []
+    for module in sorted({c.module for c in CLAIMS.values() if c.module}):
+        tree = ast.parse((root / module).read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and departure_of(f"{module}::{node.name}") is None:
+                missing.append(f"{module}::{node.name}")
+    assert not missing, f"no departure declared in fc_check/departures.py for {missing}"
+
+
+def test_the_new_departures_move_their_models_and_only_above_strength_zero() -> None:
+    """The deep-network, CNN, digits-figure, identity and latent departures: the paper's (or the
+    claim's) model at strength zero, moved as their names say above it."""
+    from fc_check import departures as dep
+    from properties import digits_figures
+    from properties import test_figure_3d_depth as depth
+    from properties import test_figure_6_cnn as cnn
+    from properties import test_latent_reduction as latent
+
+    def moved(test: str, args: tuple, s: float):  # noqa: ANN202 - the check call's first argument, applied
+        call = cal.CheckCall(test, test.split("::")[0], lambda *a, **k: None, args)
+        out = dep.departure_of(test).apply(call, s)
+        return out, out.args[0](*args[1:2]) if callable(out.args[0]) else out.args[0]
+
+    reg = cnn.CnnRegime(replicates=2)
+    base = cnn.paper_cnn(reg)
+    assert moved("properties/test_figure_6_cnn.py::test_grad_cam", (cnn.paper_cnn, reg), 0.0)[1] == base
+    grey = moved("properties/test_figure_6_cnn.py::test_grad_cam", (cnn.paper_cnn, reg), 1.0)[1].bordered.colour
+    assert max(grey) - min(grey) < 1e-12 and math.isclose(sum(grey), sum(base.bordered.colour))
+    dreg = depth.DepthRegime(replicates=2)
+    assert moved("properties/test_figure_3d_depth.py::test_depth_3", (depth.paper_setting, dreg), 0.0)[1] == depth.paper_setting(dreg)
+    act = moved("properties/test_figure_3d_depth.py::test_depth_4", (depth.paper_setting, dreg), 0.5)[1].activation
+    assert (act.name, act.slope) == ("leaky_relu", 0.5)
+    freg = digits_figures.FiguresRegime(replicates=2)
+    bg = moved("properties/test_digits_figure4.py::test_activation_rates", (digits_figures.paper_families, freg), 0.5)[1].distillation.background
+    assert (bg.low, bg.high) == (-0.5, 0.5)
+    call, _ = moved("properties/test_latent_reduction.py::test_latent_equals_full", (latent.paper_coupled, latent.CouplingRegime()), 1e-8)
+    assert call.kwargs == {"full_noise": 1e-8}
+    test = "theorems/test_lemma_1_1.py::test_projection_identity"
+    grad = dep.departure_of(test).apply(cal.CheckCall(test, test.split("::")[0], lambda *a, **k: None, (None, None)), 1e-9).args[0]
+    assert isinstance(grad, dep.ScaledGradient) and grad.error == 1e-9
+
+
+def test_power_of_an_exact_check_is_measured_on_whole_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check whose findings have no per-replicate sample (here Lemma 1.1's exact identity) gets its
+    P(FAIL) from fresh-seed runs at its own R: 0 below its relative tolerance (1e-10), 1 above, so the
+    bisection closes in on the tolerance."""
+    from fc_check import departures
+    from theorems import test_lemma_1_1 as l11
+
+    test = "theorems/test_lemma_1_1.py::test_closed_form_equals_autograd"
+    monkeypatch.setattr(departures, "DEPARTURES", (replace(departures.departure_of(test), strengths=(0.0, 2e-11, 2e-10)),))
+    call = cal.CheckCall(test, "theorems/test_lemma_1_1.py", l11.check_closed_form_equals_autograd, (l11.hinge_gradient, l11.NetworkDraw(replicates=2)))
+    study = replace(cal.STUDIES["ci"], power_runs=12, power_departures=None, power_skip=(), power_refine=2)
+    (curve,) = cal.power_study([call], study, 1e-3, "cpu", np.random.default_rng(0), lambda s: None, ["lemma-1.1/closed-form-equals-autograd"], heavy=False)
+    assert [p["fail"]["rate"] for p in curve["points"]] == [0.0, 0.0, 0.0, 1.0, 1.0]
+    assert all(p["runs"] == 12 and p["pool"] == 24 for p in curve["points"])
+    lo, hi = curve["bracket_0.9"]
+    assert lo < 1e-10 < hi and math.isclose(hi - lo, (2e-10 - 2e-11) / 4)
