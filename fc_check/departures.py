@@ -206,36 +206,25 @@ def _gradient_error(call: Any, s: float) -> Any:
     return call if s == 0 else replace(call, args=(ScaledGradient(s), *call.args[1:]))
 
 
-def _with_setting(call: Any, change: Callable[[Any], Any]) -> Any:
-    """``call`` with its first argument (a function of the regime) followed by ``change``."""
-    make = call.args[0]
-
-    def moved(*a: Any) -> Any:
-        return change(make(*a))
-
-    return replace(call, args=(moved, *call.args[1:]))
-
-
 def _full_space_noise(call: Any, s: float) -> Any:
     return call if s == 0 else replace(call, kwargs={**call.kwargs, "full_noise": s})
 
 
-def _general_slope(call: Any, s: float) -> Any:
+def general_slope(cfg: Any, s: float) -> Any:
     """The general setting's (deep network's) ReLU made LeakyReLU(``s``): linear at ``s = 1``."""
-    return call if s == 0 else _with_setting(call, lambda cfg: replace(cfg, activation=Activation("leaky_relu", s)))
+    return cfg if s == 0 else replace(cfg, activation=Activation("leaky_relu", s))
 
 
-def _cnn_chroma(call: Any, s: float) -> Any:
+def border_towards_grey(model: Any, s: float) -> Any:
     """The CNN's training border faded toward its own grey level: colour ``g + (1 - s)(c - g)`` per
     channel (``g`` the channels' mean), grey (no chroma, the only colour the digits lack) at ``s = 1``."""
     from fc_model.cnn import Border
 
-    def fade(model: Any) -> Any:
-        c = model.bordered.colour
-        g = sum(c) / 3
-        return replace(model, bordered=Border(tuple(g + (1.0 - s) * (v - g) for v in c), model.bordered.kind))  # type: ignore[arg-type]
-
-    return call if s == 0 else _with_setting(call, fade)
+    if s == 0:
+        return model
+    c = model.bordered.colour
+    g = sum(c) / 3
+    return replace(model, bordered=Border(tuple(g + (1.0 - s) * (v - g) for v in c), model.bordered.kind))  # type: ignore[arg-type]
 
 
 def _digits_border(call: Any, c: float) -> Any:
@@ -338,10 +327,10 @@ DEPARTURES: tuple[Departure, ...] = (
               ("properties/test_latent_reduction.py::test_latent_equals_full",), _full_space_noise),
     Departure("general-slope", "the deep network's ReLU made LeakyReLU(s) (s = 1: linear)", (0.0, 0.25, 0.5, 1.0),
               ("properties/test_figure_3d_depth.py::test_depth_3", "properties/test_figure_3d_depth.py::test_depth_4",
-               "properties/test_theory_matching.py::test_theory_matching"), _general_slope, heavy=True),
+               "properties/test_theory_matching.py::test_theory_matching"), _on_model(general_slope), heavy=True),
     Departure("cnn-border-chroma", "the CNN's training border faded by s toward its grey level (s = 1: grey)", (0.0, 0.5, 0.75, 1.0),
               ("properties/test_figure_6_cnn.py::test_feature_visualisation", "properties/test_figure_6_cnn.py::test_ood_gap",
-               "properties/test_figure_6_cnn.py::test_grad_cam"), _cnn_chroma, heavy=True),
+               "properties/test_figure_6_cnn.py::test_grad_cam"), _on_model(border_towards_grey), heavy=True),
 )
 
 
