@@ -185,17 +185,13 @@ def _on_model(transform: Callable[[TheoryModel, float], TheoryModel]) -> Callabl
     return apply
 
 
-def _controls(call: Any, s: float) -> Any:
-    """The zero-mean control: its U[-1,1] run moved to ``U[-1 + s, 1 + s]`` (mean ``s``); the U[0,1] run kept."""
-    make = call.args[0]
-
-    def model(regime: Any, background: str) -> TheoryModel:
-        m = make(regime, background)
-        if background != "U[-1,1]" or s == 0:
-            return m
-        return replace(m, features=replace(m.features, background=Uniform(-1.0 + s, 1.0 + s)))
-
-    return replace(call, args=(model, *call.args[1:]))
+def zero_mean_background_moved(model: TheoryModel, s: float) -> TheoryModel:
+    """The zero-mean control's background ``U[-1, 1]`` moved to ``U[-1 + s, 1 + s]`` (mean ``s``); a
+    model whose background is not ``U[-1, 1]`` (the control's U[0,1] run) is kept."""
+    bg = model.features.background
+    if s == 0 or (bg.low, bg.high) != (-1.0, 1.0):
+        return model
+    return replace(model, features=replace(model.features, background=Uniform(-1.0 + s, 1.0 + s)))
 
 
 def _estimator(call: Any, s: float) -> Any:
@@ -227,54 +223,50 @@ def border_towards_grey(model: Any, s: float) -> Any:
     return replace(model, bordered=Border(tuple(g + (1.0 - s) * (v - g) for v in c), model.bordered.kind))  # type: ignore[arg-type]
 
 
-def _digits_border(call: Any, c: float) -> Any:
-    """Digits: the border drawn ``U[-c, 1 - c]`` (mean ``1/2 - c``)."""
-    make = call.args[0]
-
-    def model(*a: Any) -> Any:
-        m = make(*a)
-        if c == 0:
-            return m
-        if hasattr(m, "task"):
-            return replace(m, task=replace(m.task, background=Uniform(-c, 1.0 - c)))
-        if hasattr(m, "distillation"):  # the representation figures' families
-            return replace(m, distillation=replace(m.distillation, background=Uniform(-c, 1.0 - c)))
-        return replace(m, background=Uniform(-c, 1.0 - c))  # a distillation config
-
-    return replace(call, args=(model, *call.args[1:]))
+def digits_border_mean(model: Any, c: float) -> Any:
+    """Digits: the border drawn ``U[-c, 1 - c]`` (mean ``1/2 - c``), in a digits task, a representation
+    figure's families or a distillation config alike."""
+    if c == 0:
+        return model
+    if hasattr(model, "task"):
+        return replace(model, task=replace(model.task, background=Uniform(-c, 1.0 - c)))
+    if hasattr(model, "distillation"):  # the representation figures' families
+        return replace(model, distillation=replace(model.distillation, background=Uniform(-c, 1.0 - c)))
+    return replace(model, background=Uniform(-c, 1.0 - c))  # a distillation config
 
 
-def _fewer_iterations(call: Any, s: float) -> Any:
+def stopped_early(cfg: Any, s: float) -> Any:
     """The general setting trained for a fraction ``1 - s`` of its iterations (stopped early)."""
-    make = call.args[0]
-
-    def setting(reg: Any) -> Any:
-        cfg = make(reg)
-        return cfg if s == 0 else replace(cfg, iterations=max(1, round(cfg.iterations * (1 - s))), record_every=max(1, round(cfg.iterations * (1 - s)) // 40))
-
-    return replace(call, args=(setting, *call.args[1:]))
+    if s == 0:
+        return cfg
+    iterations = max(1, round(cfg.iterations * (1 - s)))
+    return replace(cfg, iterations=iterations, record_every=max(1, iterations // 40))
 
 
-def _distill_shift(call: Any, s: float) -> Any:
+def distillation_ood_shift(cfg: Any, s: float) -> Any:
     """Distillation in the feature model: the OOD background ``U[s - 1, s]``."""
-    make = call.args[0]
-
-    def student(cfg: Any) -> Any:
-        c = make(cfg)
-        return c if s == 0 else replace(c, features=replace(c.features, ood_background=Uniform(s - 1.0, s)))
-
-    return replace(call, args=(student, *call.args[1:]))
+    return cfg if s == 0 else replace(cfg, features=replace(cfg.features, ood_background=Uniform(s - 1.0, s)))
 
 
-def _distill_linear(call: Any, s: float) -> Any:
+def student_made_nonlinear(cfg: Any, s: float) -> Any:
     """The linear student replaced by a two-layer student with LeakyReLU(``1 - s``) (linear at ``s = 0``)."""
-    make = call.args[0]
+    return cfg if s == 0 else replace(cfg, linear=False, activation=Activation("leaky_relu", 1.0 - s))
 
-    def student(cfg: Any) -> Any:
-        c = make(cfg)
-        return c if s == 0 else replace(c, linear=False, activation=Activation("leaky_relu", 1.0 - s))
 
-    return replace(call, args=(student, *call.args[1:]))
+def noisy_labels(model: TheoryModel, q: float) -> TheoryModel:
+    return with_sampler(model, NoisyLabels, q)
+
+
+def other_core_present(model: TheoryModel, q: float) -> TheoryModel:
+    return with_sampler(model, OtherCorePresent, q)
+
+
+def label_shifted_background(model: TheoryModel, rho: float) -> TheoryModel:
+    return with_sampler(model, LabelShiftedBackground, rho)
+
+
+def own_core_biased_init(model: TheoryModel, b: float) -> TheoryModel:
+    return model if b == 0 else replace(model, init=OwnCoreBiasedInit(b))
 
 
 T42, T43, T44, F3 = "theorems/test_theorem_4_2.py", "theorems/test_theorem_4_3.py", "theorems/test_theorem_4_4.py", "properties/test_figure_3abc.py"
@@ -294,33 +286,33 @@ DEPARTURES: tuple[Departure, ...] = (
     Departure("label-noise", "labels flipped with probability q", (0.0, 0.1, 0.2, 0.35),
               (f"{T43}::test_id_risk", f"{F3}::test_figure_3b", "theorems/test_theorem_4_1.py::test_persistence", f"{T42}::test_own_core_growth",
                "maps/test_persistence.py::test_persistence_map", "maps/test_boundary_persistence.py::test_persistence_boundary"),
-              _on_model(lambda m, q: with_sampler(m, NoisyLabels, q))),
+              _on_model(noisy_labels)),
     Departure("other-core", "the other class's core present with probability q", (0.0, 0.25, 0.5, 1.0),
-              (f"{T42}::test_other_core_no_growth",), _on_model(lambda m, q: with_sampler(m, OtherCorePresent, q))),
+              (f"{T42}::test_other_core_no_growth",), _on_model(other_core_present)),
     Departure("ood-shift", "OOD background U[s - 1, s] (s = 1: no shift)", (0.0, 0.5, 0.75, 1.0),
               (f"{T43}::test_ood_error_grows_with_background",), _on_model(smaller_ood_shift)),
     Departure("own-core-init", "init offset b x sigma0 on each neuron's own core features", (0.0, 0.5, 1.0, 2.0),
-              ("theorems/test_theorem_4_1.py::test_no_asymmetry_at_init",), _on_model(lambda m, b: m if b == 0 else replace(m, init=OwnCoreBiasedInit(b)))),
+              ("theorems/test_theorem_4_1.py::test_no_asymmetry_at_init",), _on_model(own_core_biased_init)),
     Departure("init-scale", "init scale k / sqrt(d) (k = 1: the paper's)", (1.0, 2.0, 4.0, 8.0),
               ("maps/test_onset.py::test_onset_map", "maps/test_boundary_onset.py::test_onset_boundary"), _on_model(larger_init)),
     Departure("zero-mean-shift", "the control's zero-mean background moved to U[-1 + s, 1 + s]", (0.0, 0.1, 0.2, 0.4),
-              ("properties/test_controls.py::test_zero_mean_background",), _controls),
+              ("properties/test_controls.py::test_zero_mean_background",), _on_model(zero_mean_background_moved)),
     Departure("label-background", "ID background mean shifted by rho y", (0.0, 0.01, 0.02, 0.05),
-              ("properties/test_controls.py::test_no_spurious_correlation",), _on_model(lambda m, r: with_sampler(m, LabelShiftedBackground, r))),
+              ("properties/test_controls.py::test_no_spurious_correlation",), _on_model(label_shifted_background)),
     Departure("estimator-bias", "a constant bias b / m added to the gradient estimator", (0.0, 0.01, 0.02, 0.05),
               ("theorems/test_lemma_1_2.py::test_hoeffding_exceedance", "theorems/test_lemma_1_2.py::test_rate"), _estimator),
     Departure("init-exponent", "init scale d^-(1/2 - s) (s = 0: the paper's 1/sqrt(d))", (0.0, 0.1, 0.2, 0.3),
               ("theorems/test_theorem_4_1.py::test_t0_scaling",), _on_model(init_exponent), heavy=True),
     Departure("fewer-iterations", "training stopped after a fraction 1 - s of the iterations", (0.0, 0.5, 0.9, 0.98),
-              ("properties/test_figure_3d.py::test_figure_3d",), _fewer_iterations, heavy=True),
+              ("properties/test_figure_3d.py::test_figure_3d",), _on_model(stopped_early), heavy=True),
     Departure("distillation-shift", "OOD background U[s - 1, s] (s = 1: no shift)", (0.0, 0.5, 0.8, 0.95),
-              ("properties/test_distillation.py::test_relu_student",), _distill_shift, heavy=True),
+              ("properties/test_distillation.py::test_relu_student",), _on_model(distillation_ood_shift), heavy=True),
     Departure("distillation-nonlinear", "the linear student made two-layer LeakyReLU(1 - s)", (0.0, 0.25, 0.5, 1.0),
-              ("properties/test_distillation.py::test_linear_student",), _distill_linear, heavy=True),
+              ("properties/test_distillation.py::test_linear_student",), _on_model(student_made_nonlinear), heavy=True),
     Departure("border-mean", "digits border U[-c, 1 - c] (mean 1/2 - c)", (0.0, 0.25, 0.4, 0.5),
               ("properties/test_digits.py::test_contamination", "properties/test_digits.py::test_border_sign", "properties/test_digits.py::test_ood_gap",
                "properties/test_digits.py::test_distillation", "properties/test_digits_figure1.py::test_three_families",
-               "properties/test_digits_figure4.py::test_activation_rates", "properties/test_digits_figure5.py::test_selectivity"), _digits_border, heavy=True),
+               "properties/test_digits_figure4.py::test_activation_rates", "properties/test_digits_figure5.py::test_selectivity"), _on_model(digits_border_mean), heavy=True),
     Departure("gradient-error", "the closed-form gradient times 1 + e (a relative error e)", (0.0, 2e-11, 2e-10, 2e-9),
               ("theorems/test_lemma_1_1.py::test_closed_form_equals_autograd", "theorems/test_lemma_1_1.py::test_projection_identity"), _gradient_error),
     Departure("full-space-noise", "input noise sigma_xi = s in the full-space run only", (0.0, 1e-9, 1e-8, 1e-7),

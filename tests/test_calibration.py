@@ -365,6 +365,31 @@ def test_every_claim_test_has_a_graded_departure() -> None:
     assert not missing, f"no departure declared in fc_check/departures.py for {missing}"
 
 
+def test_every_departed_check_call_pickles_for_the_worker_processes() -> None:
+    """The study's pools run in worker processes only when their check call pickles, and a call that
+    does not falls back to one process (half the cores idle on 2): every departure, applied to every
+    claim test's pinned call, gives a picklable call, equal to itself when rebuilt (equal moved
+    models share the simulators' memoised runs)."""
+    import pickle
+
+    from fc_check.departures import departure_of
+
+    calls = cal.discover("ci")
+    assert len(calls) > 40
+    unpicklable = []
+    for call in calls:
+        dep = departure_of(call.test)
+        assert dep is not None, call.test
+        moved = dep.apply(call, dep.strengths[-1])
+        try:
+            back = pickle.loads(pickle.dumps(moved))
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            unpicklable.append(f"{dep.name} on {call.test}: {exc}")
+            continue
+        assert back.args[0] == moved.args[0] == dep.apply(call, dep.strengths[-1]).args[0], call.test
+    assert not unpicklable, unpicklable
+
+
 def test_the_new_departures_move_their_models_and_only_above_strength_zero() -> None:
     """The deep-network, CNN, digits-figure, identity and latent departures: the paper's (or the
     claim's) model at strength zero, moved as their names say above it."""
