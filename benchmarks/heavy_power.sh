@@ -3,9 +3,10 @@
 # representation figures, distillation, the general setting's Figure 3(d), the T0 fit, the
 # persistence and onset maps, the boundaries), which the ci calibration study leaves out for its
 # wall time. Hours on 2 CPU cores; meant for a GPU: `DEVICE=cuda bash benchmarks/heavy_power.sh`.
-# Writes $OUT/calibration.json (default reports/heavy-power); `python -m fc_check.report build`
-# on a report folder holding it shows the curves. Extra arguments go to python -m fc_check.calibrate
-# (e.g. --claims deep/ to take one family).
+# Writes $OUT/calibration.json (default reports/heavy-power); then
+# `python -m fc_check.calibrate --merge-from reports/heavy-power/calibration.json` adds its curves to the
+# ci study's reports/calibration.json, and the report shows them. Extra arguments go to
+# python -m fc_check.calibrate (e.g. --claims deep/ to take one family).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"

@@ -3,6 +3,7 @@
     python -m fc_check.calibrate [--profile ci|default] [--claims ID ...] [--out DIR] [--from-report DIR]
                                  [--device cpu|cuda|auto] [--no-heavy] [--no-power] [--power-along DEPARTURE ...]
                                  [--write-levels]
+    python -m fc_check.calibrate --merge-from FILE ... [--out DIR]
 
 ``--out`` is the report folder (default ``reports``): ``calibration.json`` goes there, and
 ``index.html`` is rebuilt from the folder's verdicts when it has any, so that the report shows the
@@ -16,7 +17,10 @@ costly families too, even under ``ci``, unless ``--no-heavy`` (narrow with ``--c
 chose into ``fc_check/calibrated_levels.json`` (the table the checks read; commit it with the study's
 figures). Write it from a study with ``--from-report``: an entry then holds at the pinned and the
 weakest regime (without, at the pinned one only, and the command says so). See
-``fc_check.calibration`` for what is measured.
+``fc_check.calibration`` for what is measured. ``--merge-from FILE ...`` runs no study: it adds the
+power curves of other studies' files to the ``calibration.json`` already in ``--out`` (a curve of the
+same departure and test is replaced; each added one records its commit and device), so that the
+costly families' curves, measured on a GPU or overnight, join the ``ci`` study's report.
 """
 
 from __future__ import annotations
@@ -56,6 +60,34 @@ def commit() -> str:
         return "unknown"
 
 
+def merge_into(out: Path, files: list[Path], ap: argparse.ArgumentParser) -> int:
+    """``--merge-from``: the power curves of ``files`` merged into ``out/calibration.json``, in order."""
+    from fc_check.calibration import merge_power
+    from fc_check.report import VERDICT_DIR, atomic_write, build
+
+    path = out / "calibration.json"
+
+    def read(p: Path, what: str) -> dict[str, Any]:
+        try:
+            return dict(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError, TypeError, ValueError) as exc:
+            ap.error(f"--merge-from: {what} {p} cannot be read ({exc})")
+
+    study = read(path, "the study to merge into (run python -m fc_check.calibrate --out DIR first):")
+    for f in files:
+        added = read(f, "")
+        try:
+            study = merge_power(study, added)
+        except ValueError as exc:
+            ap.error(f"--merge-from {f}: {exc}")
+        print(f"merged {study['power_merged'][-1]['curves']} power curves from {f} (commit {added.get('commit')}, {added.get('device')})")
+    atomic_write(path, json.dumps(study, indent=1, default=str))
+    if (out / VERDICT_DIR).is_dir():
+        build(out)
+    print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     import torch
 
@@ -79,7 +111,15 @@ def main(argv: list[str] | None = None) -> int:
                          f"(ci: {', '.join(STUDIES['ci'].power_departures or ())}), at every test along them, the costly families "
                          "included unless --no-heavy")
     ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
+    ap.add_argument("--merge-from", nargs="+", type=Path, default=None, metavar="FILE",
+                    help="run no study: merge the power curves of these calibration.json files (e.g. the costly families', measured on a GPU "
+                         "by benchmarks/heavy_power.sh) into the one already in --out, whose levels and fresh-seed rates are kept; a curve of "
+                         "the same departure and test is replaced")
     args = ap.parse_args(argv)
+    if args.merge_from is not None:
+        if args.claims or args.power_along is not None or args.no_power or args.write_levels or args.from_report is not None:
+            ap.error("--merge-from runs no study: it takes none of --claims, --power-along, --no-power, --write-levels, --from-report")
+        return merge_into(args.out, args.merge_from, ap)
     if args.profile not in PROFILES:
         ap.error(f"--profile: {args.profile!r} is not a profile")
     try:

@@ -1186,9 +1186,27 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
             rows = sorted([*rows, got[1]], key=lambda r: r["strength"])
         if rows:
             xs, ys = [r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows]
-            out.append({"departure": dep.name, "strength": dep.strength, "test": call.test, "claims": sorted(claims_seen),
+            out.append({"departure": dep.name, "strength": dep.strength, "paper_strength": dep.strengths[0], "test": call.test, "claims": sorted(claims_seen),
                         "points": rows, "detected_at_0.9": _crossing(xs, ys, 0.9), "bracket_0.9": _bracket(xs, ys, 0.9)})
     return out
+
+
+def merge_power(study: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
+    """``study`` (a ``calibration.json``) with the power curves of ``added`` (a later study's, of the same
+    profile) merged in: a curve of the same departure and test is replaced, the others are kept. Each
+    added curve records where it was measured (commit, device, date), since it may differ from the
+    study's own; the levels and fresh-seed rates stay those of ``study``. Raises ``ValueError`` when
+    the profiles differ (their replicate counts, and so their curves, are not the same checks')."""
+    if study.get("profile") != added.get("profile"):
+        raise ValueError(f"cannot merge power curves of profile {added.get('profile')!r} into a study of profile {study.get('profile')!r}")
+    measured = {k: added.get(k) for k in ("commit", "device", "created", "torch")}
+    curves = [{**c, "measured": c.get("measured", measured)} for c in added.get("power") or []]
+    new_keys = {(c["departure"], c["test"]) for c in curves}
+    kept = [c for c in study.get("power") or [] if (c["departure"], c["test"]) not in new_keys]
+    merged = {**study, "power": kept + curves}
+    merged["power_merged"] = [*study.get("power_merged", []), {**measured, "curves": len(curves), "wall_s": added.get("wall_s"),
+                                                                "claims_requested": added.get("claims_requested", [])}]
+    return merged
 
 
 def _pick(f: Finding, smp: Sample, rng: np.random.Generator, n: int) -> stats.Interval:

@@ -185,7 +185,11 @@ The fresh-seed fail rate is the probability that the claim's check FAILs on a fr
 (power, not the level, limits it); its union over the suite, at the pinned regimes: estimate {{ fmt(c.union.get('pinned', {}).get('rate')) }},
 95% upper bound {{ fmt(c.union.get('pinned', {}).get('upper')) }} (the claims' upper ends summed){% if c.union.get('weakest', {}).get('upper') %}; at the weakest
 regimes: estimate {{ fmt(c.union.weakest.rate) }}, upper bound {{ fmt(c.union.weakest.upper) }}{% endif %}.
-"Detected at 0.9" is the strength of the claim family's graded departure at which its check FAILs with probability 0.9 (curves below).</p>
+"Detected at 0.9" is the strength of the claim family's graded departure at which its check FAILs with probability 0.9 (curves below).
+A claim whose levels this study did not pool (a costly family) has a row only where its power was measured: its fresh-seed fail rate is then the
+curve's P(FAIL) at the paper's strength, the pinned model on fresh seeds.{% if c.merged %} Power curves merged from later studies
+(<code>--merge</code>): {% for m in c.merged %}{{ m.curves }} measured on commit <code>{{ m.commit }}</code>, {{ m.device }}, {{ m.created }}, in {{ m.wall_s }} s
+{%- if not loop.last %}; {% endif %}{% endfor %}; each such plot says where it was measured.{% endif %}</p>
 <table><tr><th>claim</th><th>statistic</th><th>regime</th><th>method</th><th>bound</th><th>R</th><th>pool</th><th>skewness</th><th>excess kurtosis</th>
 <th>miss at 10%</th><th>1%</th><th>0.1%</th><th>1e-4</th><th>own level</th><th>after repair (10%, 1%, 0.1%, 1e-4, own)</th><th>fresh-seed fail</th><th>detected at 0.9</th><th>resolution</th></tr>
 {% for r in c.rows %}<tr><td>{{ r.claim }}</td><td>{{ r.statistic }}</td><td>{{ r.regime }}</td><td>{{ r.method }}</td><td>{{ r.bound }}</td><td>{{ r.n }}</td><td>{{ r.pool }}</td>

@@ -83,7 +83,38 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
             res = [s.get("resolution") for s in p["points"][0]["statistics"] if s.get("statistic") == r["statistic"]] if p["points"] else []
             row["resolution"] = f"{res[0]:.3g}" if res and res[0] is not None else ""
         rows.append(row)
+    # claims with a power curve but no level pool (the costly families under ci, or curves merged in):
+    # a row each, whose fresh-seed fail rate is the curve's P(FAIL) at the paper's strength
+    why = {n["claim"]: n["why"] for n in cal.get("not_calibrated", [])}
+    listed = {r["claim"] for r in rows}
+    for c, p in power.items():
+        if c in listed:
+            continue
+        listed.add(c)
+        at_paper = _paper_point(p)
+        res = [x.get("resolution") for x in at_paper["statistics"] if x.get("resolution") is not None] if at_paper else []
+        br = p.get("bracket_0.9")
+        between = f" (measured between {br[0]:.3g} and {br[1]:.3g})" if br else ""
+        fail_at = at_paper.get("fail") if at_paper else None
+        rows.append({"claim": c, "statistic": "; ".join(x["statistic"] for x in at_paper["statistics"]) if at_paper else "", "regime": "pinned",
+                     "method": "", "bound": "", "n": None, "pool": at_paper.get("pool") if at_paper else None, "skewness": None, "kurtosis": None,
+                     "note": f"levels not calibrated: {why.get(c, 'no level pool in this study')}",
+                     "fresh_fail": (f"{_fmt_rate(fail_at)} at the paper's strength ({'whole runs' if at_paper.get('runs') else 'drawn from the power pool'})"
+                                    if fail_at else ""),
+                     "detected": f"{p['departure']}: s = {p['detected_at_0.9']:.3g}{between}" if p.get("detected_at_0.9") is not None else f"{p['departure']}: not reached",
+                     "resolution": ", ".join(f"{r:.3g}" for r in res)})
     return rows
+
+
+def _paper_point(curve: dict[str, Any]) -> dict[str, Any] | None:
+    """The point of a power curve at the paper's strength (the departure's first strength): the pinned
+    model, on fresh seeds."""
+    s0 = curve.get("paper_strength")
+    if s0 is None:  # curves written before the field: the departure's declared first strength
+        from fc_check.departures import DEPARTURES
+
+        s0 = next((d.strengths[0] for d in DEPARTURES if d.name == curve.get("departure")), None)
+    return next((x for x in curve.get("points", []) if s0 is not None and math.isclose(x["strength"], s0, abs_tol=1e-12)), None)
 
 
 def power_plots(cal: dict[str, Any]) -> list[dict[str, str]]:
@@ -111,7 +142,9 @@ def power_plots(cal: dict[str, Any]) -> list[dict[str, str]]:
             ax.set_title(f"{', '.join(p['claims'])}\n{p['test']}", fontsize=7)
             ax.legend(fontsize=6)
 
-        out.append({"title": f"Power along '{p['departure']}': {', '.join(p['claims'])}", "png": png(draw)})
+        m = p.get("measured") or {}
+        where = f" (merged: measured on commit {m.get('commit')}, {m.get('device')}, {m.get('created')})" if m and m.get("commit") != cal.get("commit") else ""
+        out.append({"title": f"Power along '{p['departure']}': {', '.join(p['claims'])}{where}", "png": png(draw)})
     return out
 
 
@@ -175,5 +208,6 @@ def trust_context(report_dir: Path, by_claim: dict[str, Any]) -> dict[str, Any]:
         "wall_s": cal.get("wall_s"), "level": cal.get("level"), "rows": statistic_rows(cal), "plots": power_plots(cal),
         "union": union, "not_calibrated": cal.get("not_calibrated", []), "pools": cal.get("pools", []),
         "levels_table": len(cal.get("levels_table", {})), "study": cal.get("study", {}), "power_measured": cal.get("power") is not None,
+        "merged": cal.get("power_merged", []),
     }
     return ctx

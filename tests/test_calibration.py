@@ -173,6 +173,47 @@ def test_report_shows_the_study_and_the_forest_plot(tmp_path: Path) -> None:
     assert 'id="trust"' not in html and "How far each claim is from failing" in html
 
 
+def test_power_curves_merge_into_an_earlier_study_and_the_report_shows_them(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--merge-from``: a later study's power curves join the earlier study's file (same departure and
+    test replaced, others kept, each added curve saying where it was measured); a claim with a curve but
+    no level pool gets a row whose fresh-seed fail rate is P(FAIL) at the paper's strength."""
+    from fc_check.calibrate import main
+    from fc_check.report import VERDICT_DIR, write_reports
+
+    def curve(dep: str, test: str, claim: str, fail0: float) -> dict:
+        return {"departure": dep, "strength": "s", "paper_strength": 0.0, "test": test, "claims": [claim], "detected_at_0.9": 0.5, "bracket_0.9": [0.0, 1.0],
+                "points": [{"strength": 0.0, "pool": 160, "fail": {"rate": fail0, "ci": [fail0 / 2, fail0 * 2]}, "statistics": [{"statistic": "hue", "resolution": 0.2}]},
+                           {"strength": 1.0, "pool": 160, "fail": {"rate": 1.0, "ci": [0.99, 1.0]}, "statistics": []}]}
+
+    earlier = {"profile": "ci", "commit": "aaa1111", "statistics": [], "power": [curve("label-noise", "a::t", "x/one", 0.01), curve("cnn-border-chroma", "c::t", "deep/x", 0.5)],
+               "not_calibrated": [{"claim": "deep/x", "statistic": "", "why": "not pooled under --profile ci"}]}
+    added = {"profile": "ci", "commit": "bbb2222", "device": "cuda", "created": "2026-12-03", "wall_s": 9.0,
+             "power": [curve("cnn-border-chroma", "c::t", "deep/x", 0.03)]}
+    merged = cal.merge_power(earlier, added)
+    assert [(c["departure"], c["points"][0]["fail"]["rate"]) for c in merged["power"]] == [("label-noise", 0.01), ("cnn-border-chroma", 0.03)]
+    assert merged["power"][1]["measured"]["commit"] == "bbb2222" and "measured" not in merged["power"][0] and merged["power_merged"][0]["curves"] == 1
+    with pytest.raises(ValueError, match="profile 'default'"):
+        cal.merge_power(earlier, {**added, "profile": "default"})
+    (tmp_path / VERDICT_DIR).mkdir()
+    (tmp_path / "calibration.json").write_text(json.dumps({**merged, "created": "x", "device": "cpu", "wall_s": 1.0, "level": 1e-5}))
+    html = write_reports(tmp_path, {"profile": "ci", "alpha": 1e-3, "level": 1e-5, "slots": 100, "device": "cpu", "torch": "x"})[1].read_text(encoding="utf-8")
+    assert "levels not calibrated: not pooled under --profile ci" in html and "0.03 [0.015, 0.06] at the paper&#39;s strength" in html
+    assert "merged: measured on commit bbb2222, cuda" in html and "1 measured on commit <code>bbb2222</code>" in html
+    # the command: the later file merged into the folder's study, the report rebuilt from it
+    (tmp_path / "calibration.json").write_text(json.dumps({**earlier, "created": "x", "device": "cpu", "wall_s": 1.0, "level": 1e-5}))
+    (tmp_path / "later.json").write_text(json.dumps(added))
+    assert main(["--merge-from", str(tmp_path / "later.json"), "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "calibration.json").read_text())["power"] == merged["power"]
+    assert "merged: measured on commit bbb2222" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    (tmp_path / "other.json").write_text(json.dumps({**added, "profile": "default"}))
+    for argv, said in ((["--merge-from", str(tmp_path / "later.json"), "--out", str(tmp_path / "empty")], "run python -m fc_check.calibrate --out DIR first"),
+                       (["--merge-from", str(tmp_path / "other.json"), "--out", str(tmp_path)], "profile 'default'"),
+                       (["--merge-from", str(tmp_path / "later.json"), "--claims", "deep/"], "runs no study")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2 and said in capsys.readouterr().err, argv
+
+
 def test_departures_keep_the_paper_model_at_strength_zero() -> None:
     from fc_check import departures as dep
 
