@@ -1063,8 +1063,12 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
 def _analytic_fail(rec: dict[str, Any], tgt: Target, tails: tuple[float, float] | None) -> float | None:
     """P(FAIL) of one t-family finding from the noncentral t at the pool's mean and sd (None otherwise)."""
     sd, mean = rec.get("sd"), rec.get("reference")
-    if sd is None or mean is None or not sd > 0:
+    if sd is None or mean is None or not math.isfinite(mean) or not sd >= 0:
         return None
+    rel, thr = tgt.relation, tgt.threshold
+    if sd == 0:  # every replicate the same: the interval is the point, and the check's verdict is certain
+        clears = {">=": lambda: mean >= thr, ">": lambda: mean > thr, "<=": lambda: mean <= thr, "in": lambda: thr[0] <= mean <= thr[1]}.get(rel)
+        return None if clears is None else 0.0 if clears() else 1.0
     n, df = tgt.n, tgt.n - 1
     share = tgt.level / 2 if tgt.side == "two-sided" else tgt.level
     lo_t, hi_t = tails or (share, share)
@@ -1076,7 +1080,6 @@ def _analytic_fail(rec: dict[str, Any], tgt: Target, tails: tuple[float, float] 
     def p_below(bound_level: float, thr: float) -> float:  # P(mean + crit se <= thr)
         return float(sps.nct.cdf(-sps.t.isf(bound_level, df), df, (mean - thr) / se))
 
-    rel, thr = tgt.relation, tgt.threshold
     if rel in (">=", ">"):
         return 1 - p_above(lo_t, thr)
     if rel == "<=":
@@ -1131,6 +1134,7 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
             v = np.asarray(smp.values)
             rec = {"reference": float(v.mean()), "sd": float(v.std(ddof=1))}
             pf = _analytic_fail(rec, tgt, f.nominal)
+            analytic_ok = analytic_ok and pf is not None  # no prediction for one statistic: none for the check
             stats_at.append({"statistic": f.statistic, "true_value": rec["reference"], "sd": rec["sd"], "threshold": f.threshold,
                              "predicted_fail": pf, "resolution": stats.min_margin_resolvable_by_t(tgt.n, rec["sd"], level, tgt.side) if rec["sd"] > 0 else 0.0})
             pass_all *= 1 - (pf or 0.0)

@@ -480,3 +480,17 @@ def test_power_of_an_exact_check_is_measured_on_whole_runs(monkeypatch: pytest.M
     assert all(p["runs"] == 12 and p["pool"] == 24 for p in curve["points"])
     lo, hi = curve["bracket_0.9"]
     assert lo < 1e-10 < hi and math.isclose(hi - lo, (2e-10 - 2e-11) / 4)
+
+
+def test_the_noncentral_t_prediction_of_p_fail_is_certain_for_a_constant_statistic() -> None:
+    """A statistic equal on every replicate (a grey border's hue projection, an exact zero) has an
+    interval that is the point: the predicted P(FAIL) is 0 or 1 by the threshold, not "none"
+    (which the power curve once drew as 0 where the check FAILed on every draw)."""
+    at_least = _target(16, "lower", ">=", 0.239)
+    assert cal._analytic_fail({"reference": 0.0, "sd": 0.0}, at_least, None) == 1.0
+    assert cal._analytic_fail({"reference": 0.3, "sd": 0.0}, at_least, None) == 0.0
+    assert cal._analytic_fail({"reference": 0.0, "sd": 0.0}, _target(16, "two-sided", "in", (-0.02, 0.02)), None) == 0.0
+    assert cal._analytic_fail({"reference": 0.05, "sd": 0.0}, _target(16, "upper", "<=", 0.03), None) == 1.0
+    # the CNN hue contrast's power pool at the paper's model (R = 40, the ci level): 0.62 measured on draws
+    moving = cal._analytic_fail({"reference": 0.4463, "sd": 0.2919}, _target(40, "lower", ">=", 0.2394, level=7.092e-6), None)
+    assert moving is not None and 0.55 < moving < 0.75
