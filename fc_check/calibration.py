@@ -1159,7 +1159,11 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
     prediction at the pool's mean and sd, and the strength at which P(FAIL) reaches 0.9. ``heavy``:
     whether the costly families (``HEAVY_MODULES``, and heavy departures) are taken; ``known``: test ->
     a pool of its pinned check that this study already ran (it tells whether the findings are sampled).
-    A check the study runs on a smaller regime (``STUDY_REGIMES``) has its power measured there too."""
+    Power is measured at the pinned regime even where the level study runs a smaller one
+    (``STUDY_REGIMES``): the T0 fit on the level study's 2 x 2 x 2 grid of 24 replicates FAILs its
+    half-width bound on every draw at the paper's model, so a curve there says nothing about the
+    pinned check. A strength at which the check refuses its regime (a ``ValueError``: too many
+    replicates censored, say) ends the curve, recorded with the reason."""
     from fc_check.departures import departure_of
 
     out = []
@@ -1170,12 +1174,15 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
             continue
         pinned = (known or {}).get(call.test)
         sampled = None if pinned is None else not _unsampled(pinned)
-        if call.test in STUDY_REGIMES:
-            call = call.with_regime(STUDY_REGIMES[call.test][0](call.regime))
         rows: list[dict[str, Any]] = []
         claims_seen: set[str] = set()
         for s in dep.strengths:
-            got = _power_point(call, dep, s, False, study, level, device, rng, log, wanted, runner, sampled)
+            try:
+                got = _power_point(call, dep, s, False, study, level, device, rng, log, wanted, runner, sampled)
+            except ValueError as exc:  # the departure has left the check's domain: no verdict to count
+                log(f"  power {dep.name} s = {s:g}: {call.test} refuses the regime ({exc}); the curve ends here")
+                rows.append({"strength": s, "fail": None, "predicted_fail": None, "statistics": [], "refused": str(exc)})
+                break
             if got is None:
                 break
             sampled = got[1].get("runs") is None
@@ -1183,7 +1190,11 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
             rows.append(got[1])
         for _ in range(study.power_refine if rows else 0):
             mid = _bisect_crossing([r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows], 0.9)
-            got = _power_point(call, dep, mid, True, study, level, device, rng, log, wanted, runner, sampled) if mid is not None else None
+            try:
+                got = _power_point(call, dep, mid, True, study, level, device, rng, log, wanted, runner, sampled) if mid is not None else None
+            except ValueError as exc:
+                log(f"  power {dep.name} s = {mid:g} (refined): {call.test} refuses the regime ({exc})")
+                got = None
             if got is None:
                 break
             claims_seen.update(got[0])

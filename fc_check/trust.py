@@ -144,7 +144,9 @@ def power_plots(cal: dict[str, Any]) -> list[dict[str, str]]:
 
         m = p.get("measured") or {}
         where = f" (merged: measured on commit {m.get('commit')}, {m.get('device')}, {m.get('created')})" if m and m.get("commit") != cal.get("commit") else ""
-        out.append({"title": f"Power along '{p['departure']}': {', '.join(p['claims'])}{where}", "png": png(draw)})
+        refused = [x for x in p["points"] if x.get("refused")]
+        ends = f"; at s = {refused[0]['strength']:g} the check refuses its regime ({refused[0]['refused']}), so the curve ends there" if refused else ""
+        out.append({"title": f"Power along '{p['departure']}': {', '.join(p['claims'])}{where}{ends}", "png": png(draw)})
     return out
 
 

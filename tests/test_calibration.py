@@ -494,3 +494,29 @@ def test_the_noncentral_t_prediction_of_p_fail_is_certain_for_a_constant_statist
     # the CNN hue contrast's power pool at the paper's model (R = 40, the ci level): 0.62 measured on draws
     moving = cal._analytic_fail({"reference": 0.4463, "sd": 0.2919}, _target(40, "lower", ">=", 0.2394, level=7.092e-6), None)
     assert moving is not None and 0.55 < moving < 0.75
+
+
+def test_a_strength_at_which_the_check_refuses_its_regime_ends_the_curve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The T0 fit raises when too many replicates are censored (the departure has left the theory's
+    regime): that strength ends the curve, recorded with the reason, instead of ending the study."""
+    from fc_check import departures
+
+    test = "properties/test_controls.py::test_no_spurious_correlation"
+    monkeypatch.setattr(departures, "DEPARTURES", (replace(departures.departure_of(test), strengths=(0.0, 0.01, 0.02, 0.05)),))
+
+    def point(call, dep, s, refined, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202 - P(FAIL) 0 then 1, refused from 0.02 on
+        if s >= 0.02:
+            raise ValueError("5.5% of replicates censored")
+        return ["control/no-spurious-correlation"], {"strength": s, "fail": {"rate": 0.0 if s < 0.005 else 1.0, "ci": [0, 1]}, "statistics": [], "refined": refined}
+
+    monkeypatch.setattr(cal, "_power_point", point)
+    call = cal.CheckCall(test, "properties/test_controls.py", controls.check_no_spurious_correlation, (controls.paper_relu, controls.PAPER.with_(replicates=2)))
+    study = replace(cal.STUDIES["ci"], power_departures=None, power_skip=(), power_refine=1)
+    (curve,) = cal.power_study([call], study, 1e-3, "cpu", np.random.default_rng(0), lambda s: None, ["control/no-spurious-correlation"], heavy=False)
+    assert [p["strength"] for p in curve["points"]] == [0.0, 0.005, 0.01, 0.02]
+    assert curve["points"][-1]["fail"] is None and "censored" in curve["points"][-1]["refused"]
+    assert curve["bracket_0.9"] == [0.0, 0.005]
+    from fc_check.trust import power_plots
+
+    (plot,) = power_plots({"power": [curve]})
+    assert "at s = 0.02 the check refuses its regime (5.5% of replicates censored)" in plot["title"]
