@@ -188,7 +188,7 @@ regimes: estimate {{ fmt(c.union.weakest.rate) }}, upper bound {{ fmt(c.union.we
 "Detected at 0.9" is the strength of the claim family's graded departure at which its check FAILs with probability 0.9 (curves below).
 A claim whose levels this study did not pool (a costly family) has a row only where its power was measured: its fresh-seed fail rate is then the
 curve's P(FAIL) at the paper's strength, the pinned model on fresh seeds.{% if c.merged %} Power curves merged from later studies
-(<code>--merge</code>): {% for m in c.merged %}{{ m.curves }} measured on commit <code>{{ m.commit }}</code>, {{ m.device }}, {{ m.created }}, in {{ m.wall_s }} s
+(<code>--merge-from</code>): {% for m in c.merged %}{{ m.curves }} measured on commit <code>{{ m.commit }}</code>, {{ m.device }}, {{ m.created }}, in {{ m.wall_s }} s
 {%- if not loop.last %}; {% endif %}{% endfor %}; each such plot says where it was measured.{% endif %}</p>
 <table><tr><th>claim</th><th>statistic</th><th>regime</th><th>method</th><th>bound</th><th>R</th><th>pool</th><th>skewness</th><th>excess kurtosis</th>
 <th>miss at 10%</th><th>1%</th><th>0.1%</th><th>1e-4</th><th>own level</th><th>after repair (10%, 1%, 0.1%, 1e-4, own)</th><th>fresh-seed fail</th><th>detected at 0.9</th><th>resolution</th></tr>

@@ -97,7 +97,7 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
         between = f" (measured between {br[0]:.3g} and {br[1]:.3g})" if br else ""
         fail_at = at_paper.get("fail") if at_paper else None
         rows.append({"claim": c, "statistic": "; ".join(x["statistic"] for x in at_paper["statistics"]) if at_paper else "", "regime": "pinned",
-                     "method": "", "bound": "", "n": None, "pool": at_paper.get("pool") if at_paper else None, "skewness": None, "kurtosis": None,
+                     "method": "", "bound": "", "n": "", "pool": at_paper.get("pool") if at_paper else "", "skewness": None, "kurtosis": None,
                      "note": f"levels not calibrated: {why.get(c, 'no level pool in this study')}",
                      "fresh_fail": (f"{_fmt_rate(fail_at)} at the paper's strength ({'whole runs' if at_paper.get('runs') else 'drawn from the power pool'})"
                                     if fail_at else ""),
