@@ -75,7 +75,7 @@ def merge_into(out: Path, files: list[Path], ap: argparse.ArgumentParser) -> int
 
     study = read(path, "the study to merge into (run python -m fc_check.calibrate --out DIR first):")
     for f in files:
-        added = read(f, "")
+        added = read(f, "the file")
         try:
             study = merge_power(study, added)
         except ValueError as exc:

@@ -1151,6 +1151,18 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
                     "pool": pool.replicates, "seconds": round(pool.seconds, 1), "refined": refined}
 
 
+def _point_or_refusal(call: CheckCall, dep: Any, s: float, refined: bool, study: StudyProfile, level: float, device: str, rng: np.random.Generator,
+                      log: Callable[[str], None], wanted: list[str], runner: BatchRunner | None,
+                      sampled: bool | None) -> tuple[list[str], dict[str, Any]] | str | None:
+    """``_power_point``, or the reason (a string) when the check refuses the moved regime (a
+    ``ValueError``: the departure has left the check's domain, so there is no verdict to count)."""
+    try:
+        return _power_point(call, dep, s, refined, study, level, device, rng, log, wanted, runner, sampled)
+    except ValueError as exc:
+        log(f"  power {dep.name} s = {s:g}{' (refined)' if refined else ''}: {call.test} refuses the regime ({exc}); the curve ends here")
+        return str(exc)
+
+
 def power_study(calls: list[CheckCall], study: StudyProfile, level: float, device: str, rng: np.random.Generator, log: Callable[[str], None],
                 wanted: list[str], heavy: bool, runner: BatchRunner | None = None, known: dict[str, Pool] | None = None) -> list[dict[str, Any]]:
     """For each departure and each test it applies to: P(FAIL) against the strength, measured from
@@ -1177,11 +1189,9 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
         rows: list[dict[str, Any]] = []
         claims_seen: set[str] = set()
         for s in dep.strengths:
-            try:
-                got = _power_point(call, dep, s, False, study, level, device, rng, log, wanted, runner, sampled)
-            except ValueError as exc:  # the departure has left the check's domain: no verdict to count
-                log(f"  power {dep.name} s = {s:g}: {call.test} refuses the regime ({exc}); the curve ends here")
-                rows.append({"strength": s, "fail": None, "predicted_fail": None, "statistics": [], "refused": str(exc)})
+            got = _point_or_refusal(call, dep, s, False, study, level, device, rng, log, wanted, runner, sampled)
+            if isinstance(got, str):
+                rows.append({"strength": s, "fail": None, "predicted_fail": None, "statistics": [], "refused": got})
                 break
             if got is None:
                 break
@@ -1190,12 +1200,8 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
             rows.append(got[1])
         for _ in range(study.power_refine if rows else 0):
             mid = _bisect_crossing([r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows], 0.9)
-            try:
-                got = _power_point(call, dep, mid, True, study, level, device, rng, log, wanted, runner, sampled) if mid is not None else None
-            except ValueError as exc:
-                log(f"  power {dep.name} s = {mid:g} (refined): {call.test} refuses the regime ({exc})")
-                got = None
-            if got is None:
+            got = _point_or_refusal(call, dep, mid, True, study, level, device, rng, log, wanted, runner, sampled) if mid is not None else None
+            if got is None or isinstance(got, str):
                 break
             claims_seen.update(got[0])
             rows = sorted([*rows, got[1]], key=lambda r: r["strength"])

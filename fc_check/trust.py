@@ -77,9 +77,7 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
                              f"{f['rate']:.2g} (≤ {f['upper']:.2g})" if f else "")
         p = power.get(r["claim"])
         if p:
-            br = p.get("bracket_0.9")
-            between = f" (measured between {br[0]:.3g} and {br[1]:.3g})" if br else ""
-            row["detected"] = f"{p['departure']}: s = {p['detected_at_0.9']:.3g}{between}" if p.get("detected_at_0.9") is not None else f"{p['departure']}: not reached"
+            row["detected"] = _detected(p)
             res = [s.get("resolution") for s in p["points"][0]["statistics"] if s.get("statistic") == r["statistic"]] if p["points"] else []
             row["resolution"] = f"{res[0]:.3g}" if res and res[0] is not None else ""
         rows.append(row)
@@ -93,17 +91,23 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
         listed.add(c)
         at_paper = _paper_point(p)
         res = [x.get("resolution") for x in at_paper["statistics"] if x.get("resolution") is not None] if at_paper else []
-        br = p.get("bracket_0.9")
-        between = f" (measured between {br[0]:.3g} and {br[1]:.3g})" if br else ""
         fail_at = at_paper.get("fail") if at_paper else None
         rows.append({"claim": c, "statistic": "; ".join(x["statistic"] for x in at_paper["statistics"]) if at_paper else "", "regime": "pinned",
                      "method": "", "bound": "", "n": "", "pool": at_paper.get("pool") if at_paper else "", "skewness": None, "kurtosis": None,
                      "note": f"levels not calibrated: {why.get(c, 'no level pool in this study')}",
                      "fresh_fail": (f"{_fmt_rate(fail_at)} at the paper's strength ({'whole runs' if at_paper.get('runs') else 'drawn from the power pool'})"
                                     if fail_at else ""),
-                     "detected": f"{p['departure']}: s = {p['detected_at_0.9']:.3g}{between}" if p.get("detected_at_0.9") is not None else f"{p['departure']}: not reached",
+                     "detected": _detected(p),
                      "resolution": ", ".join(f"{r:.3g}" for r in res)})
     return rows
+
+
+def _detected(curve: dict[str, Any]) -> str:
+    """A power curve's "detected at 0.9" cell: the departure, the strength and its measured bracket."""
+    br = curve.get("bracket_0.9")
+    between = f" (measured between {br[0]:.3g} and {br[1]:.3g})" if br else ""
+    at = curve.get("detected_at_0.9")
+    return f"{curve['departure']}: s = {at:.3g}{between}" if at is not None else f"{curve['departure']}: not reached"
 
 
 def _paper_point(curve: dict[str, Any]) -> dict[str, Any] | None:
