@@ -41,6 +41,7 @@ from fc_model.host import groups_to_host, to_host
 from fc_model.model import resolve_device
 from fc_model.network import activate, hinge, second_layer
 from fc_model.sgd import fused_layout, fused_update
+from fc_model.subnormal import subnormals_flushed
 
 IMAGE = 8  # load_digits images are 8 x 8
 PIXELS = IMAGE * IMAGE
@@ -319,12 +320,13 @@ def _adam(params: list[torch.Tensor], lr: float, steps: int, loss_fn: Callable[[
     ``fused``: torch's one-pass Adam kernel (about 3.5x faster per step on CPU for a million
     parameters; it rounds differently from the default loop, so runs agree only to rounding)."""
     opt = torch.optim.Adam(params, lr=lr, fused=True) if fused else torch.optim.Adam(params, lr=lr)
-    for step in range(1, steps + 1):
-        opt.zero_grad(set_to_none=True)
-        loss_fn().backward()
-        opt.step()
-        if checkpoints and step in checkpoints:
-            checkpoints[step]()
+    with subnormals_flushed(params[0].device):  # dead ReLU units' first moments decay into subnormals (fc_model.subnormal)
+        for step in range(1, steps + 1):
+            opt.zero_grad(set_to_none=True)
+            loss_fn().backward()
+            opt.step()
+            if checkpoints and step in checkpoints:
+                checkpoints[step]()
 
 
 def init_mlps(replicates: int, fan_in: int, widths: tuple[int, ...], out: int, gen: torch.Generator) -> list[torch.Tensor]:
