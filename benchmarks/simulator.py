@@ -21,6 +21,10 @@ Each figure is the median of REPEATS runs measured side by side in this one proc
 * gflops_fraction: FLOP rate of the training step (two bmm per step: forward and weight
   gradient) over the rate of the same two bmm run back to back on plain contiguous tensors.
   The table adds the rate of the two products in the simulator's own layouts (diagnostic).
+* subnormal_flush: an Adam step in the state the digits distillation's ReLU student reaches
+  after about 800 steps (half its first layer, 48 replicates x 144 x 256, with zero gradient and a
+  first moment stuck at the smallest subnormals; ``fc_model.subnormal``), without over with the
+  flush that ``fc_model.digits`` puts around its training loops. CPU only.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 
 import torch
@@ -40,6 +45,7 @@ from fc_model import SGD, FeatureModel, Schedule, TheoryModel, simulate
 from fc_model.data import Sample, dictionary, generator, sample_latent
 from fc_model.general import GeneralSetting, general_data, train_general
 from fc_model.model import resolve_device
+from fc_model.subnormal import subnormals_flushed
 
 REPEATS = 5
 STEPS = 2000
@@ -179,6 +185,37 @@ def gflops() -> tuple[float, float, float]:
     return flops_per_step / step_time / 1e9, flops_per_step / bmm_time / 1e9, flops_per_step / own_time / 1e9
 
 
+def subnormal_flush(steps: int = 20) -> tuple[float, float]:
+    """Median time of an Adam step (s) without, then with, subnormals flushed, on the digits ReLU
+    student's first layer with half its weights dead: zero gradient, first moment 1.4e-45 (the
+    smallest float32 subnormal, where Adam's decay by 0.9 rounds back to the same value, so
+    these moments stay subnormal for the rest of the run; measured in the student: 0.6 million
+    of its 1.8 million first moments were subnormal at step 800, and still at 1 200)."""
+    gen = torch.Generator().manual_seed(0)
+    shape = (48, 144, 256)
+    dead = torch.rand(shape, generator=gen) < 0.5
+    grad = torch.randn(shape, generator=gen) * 1e-3
+    grad[dead] = 0.0
+
+    def one(flush: bool) -> float:
+        p = torch.randn(shape, generator=gen).requires_grad_(True)
+        opt = torch.optim.Adam([p], lr=3e-3)
+        p.grad = grad.clone()
+        opt.step()  # creates the moments
+        opt.state[p]["exp_avg"][dead] = 1.4e-45
+        opt.state[p]["exp_avg_sq"][dead] = 1e-10  # still normal: its decay, 0.999, takes tens of thousands of steps to get there
+
+        def steps_() -> None:
+            for _ in range(steps):
+                p.grad = grad
+                opt.step()
+
+        with subnormals_flushed(DEVICE) if flush else nullcontext():
+            return timed(steps_) / steps
+
+    return one(False), one(True)
+
+
 def main() -> None:
     global DEVICE, REPEATS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -203,6 +240,7 @@ def main() -> None:
     gb, gs, g1 = general(args.general_iterations)
     achieved, peak, own = gflops()
     rates = throughput((32, 256, 1024, 4096) if DEVICE.type == "cuda" else (32, 128, 512))
+    unflushed, flushed = subnormal_flush() if DEVICE.type == "cpu" else (math.nan, math.nan)
     rows = [(f"simulate, R={SEEDS}, {STEPS} steps (s)", b),
             (f"naive per-seed loop, input space d=2^14, {SEEDS} seeds (s, {NAIVE_SEEDS['full']} timed)", full),
             (f"naive per-seed loop, latent space, {SEEDS} seeds (s, {NAIVE_SEEDS['latent']} timed)", lat),
@@ -210,14 +248,16 @@ def main() -> None:
             ("latent d=2^10 (s)", small), ("latent d=2^20 (s)", large),
             (f"general ({args.general_iterations} it): per replicate, 16 batched (s)", gb), ("general: one replicate alone, plain loop (s)", gs),
             ("general: train_general with R=1 (s)", g1), ("training step GFLOP/s", achieved),
-            ("same bmm shapes GFLOP/s", peak), ("same products in the simulator's layouts GFLOP/s", own)]
+            ("same bmm shapes GFLOP/s", peak), ("same products in the simulator's layouts GFLOP/s", own),
+            ("Adam step, half the moments subnormal, unflushed (ms)", unflushed * 1e3), ("the same, subnormals flushed (ms)", flushed * 1e3)]
     rows += [(f"throughput R={R} (replicate-steps/s)", v) for R, v in rates.items()]
     print(f"torch {torch.__version__}, device {DEVICE}, threads {torch.get_num_threads()}, medians of {REPEATS} runs (3 for the slow rows)")
     for name, v in rows:
         print(f"{name:70} {v:14.4g}")
     line = json.dumps({"device": str(DEVICE), "speedup_vs_naive_full": round(full / b, 1), "speedup_vs_naive_latent": round(lat / b, 1),
                        "latent_d_independence": round(large / small, 3), "general_setting": round(gb / gs, 3), "gflops_fraction": round(achieved / peak, 3),
-                       "throughput": {str(R): round(v) for R, v in rates.items()}, "batched_vs_loop_diagnostic": round(loop / b, 2)})
+                       "throughput": {str(R): round(v) for R, v in rates.items()}, "batched_vs_loop_diagnostic": round(loop / b, 2),
+                       "subnormal_flush": round(unflushed / flushed, 2) if DEVICE.type == "cpu" else None})
     print(line)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

@@ -2,12 +2,15 @@
 
 A weight whose gradient is exactly zero step after step (a weight into or out of a ReLU unit that
 fires on no input of the batch: about half the first layer of the digits distillation's ReLU
-student) keeps a momentum or first-moment estimate that shrinks by its decay (0.9) every step.
-After about 800 steps it falls below float32's smallest normal number, 1.2e-38, and x86
-arithmetic on such subnormal operands takes a slow path. Measured on one thread (Intel Xeon, the
-digits distillation's ReLU student at 48 replicates): 25 ms per step until step 750, 42 ms from
-then on; with subnormals flushed to zero, 25 ms throughout. In the claim suite under ``ci``
-the digits distillation check took 137 s before and 97-107 s after, on the same host (whose speed
+student) keeps an Adam first moment that shrinks by its decay (0.9) every step. After about 800
+steps it falls below float32's smallest normal number, 1.2e-38, and it stays there: at the
+smallest subnormals (1 to 4 times 1.4e-45) the product with 0.9 rounds back to the same value.
+In the student, 0.6 million of its 1.8 million first-layer moments were subnormal at step 800
+and still at step 1 200. x86 arithmetic on subnormal operands takes a slow path. Measured on
+one thread (Intel Xeon, the digits distillation's ReLU student at 48 replicates): 25 ms per step
+until step 750, 42 ms from then on; with subnormals flushed to zero, 25 ms throughout
+(``benchmarks/simulator.py`` times an Adam step in that state both ways). In the claim suite
+under ``ci`` the digits distillation check took 137 s before and 97-107 s after, on the same host (whose speed
 drifts by about 20% from run to run). The general setting (SGD with momentum, AdamW) and the CNN
 (Adam), timed side by side with and without the flush, did not change, so their loops go without.
 
