@@ -1128,6 +1128,11 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
     stats_at: list[dict[str, Any]] = []
     pass_all = 1.0
     analytic_ok = True
+    fits = [(pool.findings[k[2]], smp, targets[k]) for k, smp in pool.samples.items() if smp.kind == "clustered"]
+    if fits:
+        fits_any, fit_rates = _fits_fail_rate(fits, rng, study.power_draws // 10)
+        stats_at += [{"statistic": f.statistic, "fit_fail": fr_fit} for (f, _, _), fr_fit in zip(fits, fit_rates, strict=True)]
+        fails = fits_any if fails is None else _union_of_rates(fails, fits_any)
     for k, smp in pool.samples.items():
         f, tgt = pool.findings[k[2]], targets[k]
         if smp.kind == "values" and f.method.split(" ")[0] in ("t", "paired-t"):
@@ -1140,12 +1145,6 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
             pass_all *= 1 - (pf or 0.0)
         else:
             analytic_ok = False
-            if smp.kind == "clustered":  # a fit: resample whole replicates with replacement
-                g = study.power_draws // 10
-                fail = sum(not _decides(_pick(f, smp, rng, tgt.n), f) for _ in range(g))
-                fr_fit = rate(fail, g)
-                fails = fr_fit if fails is None else {**fails, "rate": min(1.0, fails["rate"] + fr_fit["rate"])}
-                stats_at.append({"statistic": f.statistic, "fit_fail": fr_fit})
     log(f"  power {dep.name} s = {s:g}{' (refined)' if refined else ''}: {call.test} P(FAIL) = {fails['rate'] if fails else float('nan'):.3f}")
     return claims, {"strength": s, "fail": fails, "predicted_fail": (1 - pass_all) if analytic_ok and stats_at else None, "statistics": stats_at,
                     "pool": pool.replicates, "seconds": round(pool.seconds, 1), "refined": refined}
@@ -1230,9 +1229,39 @@ def merge_power(study: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _pick(f: Finding, smp: Sample, rng: np.random.Generator, n: int) -> stats.Interval:
-    """The exponent of a scaling fit that ``f`` reports, on ``n`` replicates resampled from the pool."""
-    ivs = stats.interval_again(replace(_interval_of(f), sample=smp), rng.integers(0, smp.replicates, n))
+def _fits_fail_rate(fits: list[tuple[Finding, Sample, Target]], rng: np.random.Generator, draws: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """P(some fit of the check FAILs) and each fit's own P(FAIL), from ``draws`` resamples of whole
+    replicates (with replacement) of the pool. The fits of one check (the exponents of one
+    regression) read the same replicates, so each draw resamples one set of replicates for all of
+    them and counts the draw once if any FAILs: a measured rate with its interval, not a sum."""
+    any_fail = 0
+    each = [0] * len(fits)
+    shared = len({(smp.replicates, tgt.n) for _, smp, tgt in fits}) == 1
+    for _ in range(draws):
+        idx = rng.integers(0, fits[0][1].replicates, fits[0][2].n) if shared else None
+        failed = [not _decides(_pick(f, smp, rng, tgt.n, idx), f) for f, smp, tgt in fits]
+        any_fail += any(failed)
+        each = [e + int(x) for e, x in zip(each, failed, strict=True)]
+    if not shared:  # fits on different replicate sets: their draws are independent, so only the union bound joins them
+        return _union_of_rates(*[rate(e, draws) for e in each]), [rate(e, draws) for e in each]
+    return rate(any_fail, draws), [rate(e, draws) for e in each]
+
+
+def _union_of_rates(*rates: dict[str, Any]) -> dict[str, Any]:
+    """P(any of several FAILs) from rates measured on separate draws: at least the largest, at
+    most the sum (the union bound). ``rate`` is the upper end, so power is not understated in a
+    detection point and a fail rate is not understated either; ``ci`` runs from the largest lower
+    bound to the sum of the upper bounds."""
+    rs = list(rates)
+    return {"misses": None, "draws": min(r["draws"] for r in rs), "rate": min(1.0, sum(r["rate"] for r in rs)),
+            "ci": [max(r["ci"][0] for r in rs), min(1.0, sum(r["ci"][1] for r in rs))], "union_bound": True,
+            "at_least": max(r["rate"] for r in rs)}
+
+
+def _pick(f: Finding, smp: Sample, rng: np.random.Generator, n: int, idx: np.ndarray | None = None) -> stats.Interval:
+    """The exponent of a scaling fit that ``f`` reports, on ``n`` replicates resampled from the pool
+    (the replicates ``idx`` where given, so that several fits can share one resample)."""
+    ivs = stats.interval_again(replace(_interval_of(f), sample=smp), rng.integers(0, smp.replicates, n) if idx is None else idx)
     first = stats.interval_again(_interval_of(f), np.arange(f.sample.replicates)) if f.sample is not None else ivs
     j = int(np.argmin([abs(w.estimate - f.estimate) for w in first]))
     return ivs[j]

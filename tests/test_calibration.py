@@ -520,3 +520,21 @@ def test_a_strength_at_which_the_check_refuses_its_regime_ends_the_curve(monkeyp
 
     (plot,) = power_plots({"power": [curve]})
     assert "at s = 0.02 the check refuses its regime (5.5% of replicates censored)" in plot["title"]
+
+
+def test_the_fits_of_one_check_are_counted_once_per_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scaling fit's exponents read the same replicates: a draw on which two of them FAIL is one
+    FAIL of the check. Two perfectly dependent fits (both FAIL when the draw's first replicate is
+    even) give P(FAIL) near 1/2, with the interval of that count, where adding their rates gave 1."""
+    from types import SimpleNamespace
+
+    fits = [(SimpleNamespace(name=n), SimpleNamespace(replicates=64), SimpleNamespace(n=16)) for n in ("m", "eta")]
+    monkeypatch.setattr(cal, "_pick", lambda f, smp, rng, n, idx=None: int(rng.integers(0, smp.replicates) if idx is None else idx[0]))
+    monkeypatch.setattr(cal, "_decides", lambda first, f: first % 2 == 1)
+    both, each = cal._fits_fail_rate(fits, np.random.default_rng(0), 400)  # type: ignore[arg-type]
+    assert both["draws"] == 400 and both["misses"] == each[0]["misses"] == each[1]["misses"]
+    assert 0.4 < both["rate"] < 0.6 and both["ci"][0] <= both["rate"] <= both["ci"][1] < 0.7
+    # fits on different replicate sets cannot share a draw: the union bound, flagged, with its ends
+    fits[1] = (fits[1][0], SimpleNamespace(replicates=32), fits[1][2])
+    joined, _ = cal._fits_fail_rate(fits, np.random.default_rng(0), 400)  # type: ignore[arg-type]
+    assert joined["union_bound"] and joined["misses"] is None and joined["at_least"] <= joined["rate"] <= joined["ci"][1]
