@@ -1235,16 +1235,16 @@ def _fits_fail_rate(fits: list[tuple[Finding, Sample, Target]], rng: np.random.G
     regression) read the same replicates, so each draw resamples one set of replicates for all of
     them and counts the draw once if any FAILs: a measured rate with its interval, not a sum."""
     any_fail = 0
-    each = [0] * len(fits)
+    each = np.zeros(len(fits), dtype=np.int64)
     shared = len({(smp.replicates, tgt.n) for _, smp, tgt in fits}) == 1
     for _ in range(draws):
         idx = rng.integers(0, fits[0][1].replicates, fits[0][2].n) if shared else None
-        failed = [not _decides(_pick(f, smp, rng, tgt.n, idx), f) for f, smp, tgt in fits]
-        any_fail += any(failed)
-        each = [e + int(x) for e, x in zip(each, failed, strict=True)]
-    if not shared:  # fits on different replicate sets: their draws are independent, so only the union bound joins them
-        return _union_of_rates(*[rate(e, draws) for e in each]), [rate(e, draws) for e in each]
-    return rate(any_fail, draws), [rate(e, draws) for e in each]
+        failed = np.array([not _decides(_pick(f, smp, rng, tgt.n, idx), f) for f, smp, tgt in fits])
+        any_fail += int(failed.any())
+        each += failed
+    per_fit = [rate(int(e), draws) for e in each]
+    # fits on different replicate sets: their draws are independent, so only the union bound joins them
+    return (rate(any_fail, draws) if shared else _union_of_rates(*per_fit)), per_fit
 
 
 def _union_of_rates(*rates: dict[str, Any]) -> dict[str, Any]:
