@@ -2,7 +2,7 @@
 
     python -m fc_check.calibrate [--profile ci|default] [--claims ID ...] [--out DIR] [--from-report DIR]
                                  [--device cpu|cuda|auto] [--no-heavy] [--no-power] [--power-along DEPARTURE ...]
-                                 [--write-levels]
+                                 [--strengths S ...] [--write-levels]
     python -m fc_check.calibrate --merge-from FILE ... [--out DIR]
 
 ``--out`` is the report folder (default ``reports``): ``calibration.json`` goes there, and
@@ -19,14 +19,19 @@ figures). Write it from a study with ``--from-report``: an entry then holds at t
 weakest regime (without, at the pinned one only, and the command says so). See
 ``fc_check.calibration`` for what is measured. ``--merge-from FILE ...`` runs no study: it adds the
 power curves of other studies' files to the ``calibration.json`` already in ``--out`` (a curve of the
-same departure and test is replaced; each added one records its commit and device), so that the
-costly families' curves, measured on a GPU or overnight, join the ``ci`` study's report.
+same departure and test is replaced, or joined point by point where it was measured with
+``--strengths``; each added one records its commit and device), so that the costly families' curves,
+measured on a GPU or overnight, join the ``ci`` study's report. ``--strengths S ...`` (with one
+``--power-along`` departure) measures those strengths in place of the departure's declared grid: a
+curve in parts, or only its paper's strength (the check's fresh-seed fail rate) where one strength
+costs hours (a boundary's 200 whole runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -110,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="measure power along these departures (names as in docs/catalogue.md) in place of the profile's "
                          f"(ci: {', '.join(STUDIES['ci'].power_departures or ())}), at every test along them, the costly families "
                          "included unless --no-heavy")
+    ap.add_argument("--strengths", nargs="+", type=float, default=None, metavar="S",
+                    help="with one --power-along departure: measure these strengths in place of its declared grid (a curve in parts, "
+                         "or only the paper's strength, the fresh-seed fail rate, where a strength costs hours); merge the parts with --merge-from")
     ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
     ap.add_argument("--merge-from", nargs="+", type=Path, default=None, metavar="FILE",
                     help="run no study: merge the power curves of these calibration.json files (e.g. the costly families', measured on a GPU "
@@ -117,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                          "the same departure and test is replaced")
     args = ap.parse_args(argv)
     if args.merge_from is not None:
-        if args.claims or args.power_along is not None or args.no_power or args.write_levels or args.from_report is not None:
-            ap.error("--merge-from runs no study: it takes none of --claims, --power-along, --no-power, --write-levels, --from-report")
+        if args.claims or args.power_along is not None or args.no_power or args.write_levels or args.from_report is not None or args.strengths is not None:
+            ap.error("--merge-from runs no study: it takes none of --claims, --power-along, --strengths, --no-power, --write-levels, --from-report")
         return merge_into(args.out, args.merge_from, ap)
     if args.profile not in PROFILES:
         ap.error(f"--profile: {args.profile!r} is not a profile")
@@ -144,13 +152,18 @@ def main(argv: list[str] | None = None) -> int:
             departures_named(args.power_along)
         except ValueError as exc:
             ap.error(f"--power-along: {exc}")
+    if args.strengths is not None and (args.power_along is None or len(set(args.power_along)) != 1):
+        ap.error("--strengths: name exactly one departure with --power-along")
+    if args.strengths is not None and not all(math.isfinite(x) for x in args.strengths):
+        ap.error(f"--strengths: finite numbers only, got {args.strengths}")
     if args.workers < 1:
         ap.error(f"--workers: at least 1, got {args.workers}")
     if device == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
     result = run_study(args.profile, claims=tuple(args.claims), device=device, weakest=weakest, log=lambda s: print(s, flush=True), workers=args.workers,
                        heavy=not args.no_heavy, power=not args.no_power,
-                       power_along=tuple(args.power_along) if args.power_along is not None else None)
+                       power_along=tuple(args.power_along) if args.power_along is not None else None,
+                       power_strengths=tuple(args.strengths) if args.strengths is not None else None)
     result.update(commit=commit(), created=datetime.now(UTC).isoformat(timespec="seconds"), device=device, torch=torch.__version__,
                   claims_requested=list(args.claims), from_report=str(args.from_report) if args.from_report else None)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -103,6 +103,9 @@ class StudyProfile:
     power_skip: tuple[str, ...] = ()  # tests (prefixes) left out of the power study for cost
     power_refine: int = 2  # strengths added by bisection between the two measured ones around P(FAIL) = 0.9
     power_runs: int = 200  # per strength, fresh-seed runs of a check whose findings have no per-replicate sample (exact identities, boundaries)
+    # strengths measured in place of the departures' declared grids (``--strengths``, with one departure named): a
+    # curve measured in parts, or only its paper's strength (the fresh-seed fail rate) where a strength costs hours
+    power_strengths: tuple[float, ...] | None = None
 
 
 STUDIES = {
@@ -260,6 +263,7 @@ class Pool:
     regime: Any = None
     note: str = ""
     batch_failed: list[bool] = field(default_factory=list)  # per batch, in order: whether the check FAILed on it
+    exact_failed: list[bool] = field(default_factory=list)  # per batch, in order: whether one of its exact findings (no sample) FAILed
 
 
 def _worker_init(profile: str, root: str) -> None:
@@ -328,11 +332,13 @@ def run_pool(call: CheckCall, replicates: int, batch: int, level: float, device:
     parts: dict[tuple[str, str, int], list[Sample]] = {}
     first: list[Finding] = []
     failed: list[bool] = []
+    exact_failed: list[bool] = []
     done, i = 0, 0
     if extend is not None and extend.replicates:
         first, done, i = list(extend.findings), extend.replicates, 1
         parts = {k: [v] for k, v in extend.samples.items()}
         failed = list(extend.batch_failed)
+        exact_failed = list(extend.exact_failed)
         start -= extend.seconds
     width = (runner.workers if runner else 1) if math.isfinite(seconds) else 1 << 30
     while done < replicates and not (done >= at_least and time.perf_counter() - start > seconds):
@@ -352,10 +358,11 @@ def run_pool(call: CheckCall, replicates: int, batch: int, level: float, device:
                 if f.sample is not None:
                     parts.setdefault((f.claim, f.statistic, pos), []).append(f.sample)
             failed.append(not all(f.passed for f in found))
+            exact_failed.append(any(f.method == "exact" and not f.passed for f in found))
             done += b
             i += 1
     samples = {k: _concat(v) for k, v in parts.items() if len(v) == i}
-    return Pool(call, done, first, samples, time.perf_counter() - start, call.regime, batch_failed=failed)
+    return Pool(call, done, first, samples, time.perf_counter() - start, call.regime, batch_failed=failed, exact_failed=exact_failed)
 
 
 # --- vectorised miss rates of the t family -------------------------------------------------------
@@ -934,14 +941,16 @@ def departures_named(names: Iterable[str]) -> tuple[str, ...]:
 
 def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu", weakest: dict[str, dict[str, Any]] | None = None,
               log: Callable[[str], None] = print, seed: int = 0, workers: int = 1, heavy: bool = True,
-              power: bool = True, power_along: tuple[str, ...] | None = None) -> dict[str, Any]:
+              power: bool = True, power_along: tuple[str, ...] | None = None, power_strengths: tuple[float, ...] | None = None) -> dict[str, Any]:
     """The whole study under ``profile``: see the module docstring. ``claims``: ids or id prefixes to
     study (all when empty); ``weakest``: claim id -> the regime (a verdict's ``regime``) of the weakest
     verdict a run found, studied beside the pinned one. ``heavy=False`` leaves the costly families
     (``HEAVY_MODULES``) and their departures out, as the ``ci`` study does, and says so per claim;
     ``power=False`` leaves out the power study (its record is then ``None``, not an empty list);
     ``power_along``: the departures (by name) whose power is measured, in place of the profile's
-    (``ci`` studies five, to stay within its wall time); an unknown name raises ``ValueError``."""
+    (``ci`` studies five, to stay within its wall time); an unknown name raises ``ValueError``.
+    ``power_strengths``: with exactly one departure in ``power_along``, the strengths measured in
+    place of its declared grid (bisection toward 0.9 still follows where they bracket it)."""
     from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget
     from fc_check.catalogue import CLAIMS
 
@@ -949,6 +958,12 @@ def run_study(profile: str, *, claims: tuple[str, ...] = (), device: str = "cpu"
     study = STUDIES[profile] if heavy else replace(STUDIES[profile], heavy_pool_factor=0, heavy_groups=0)
     if power_along is not None:  # named departures: every test along them (the profile's cost cuts are for its own set)
         study = replace(study, power_departures=departures_named(power_along), power_skip=())
+    if power_strengths is not None:
+        if power_along is None or len(set(power_along)) != 1:
+            raise ValueError("power_strengths needs exactly one departure named in power_along")
+        if not power_strengths or not all(math.isfinite(x) for x in power_strengths):
+            raise ValueError(f"power_strengths must be finite numbers, got {power_strengths!r}")
+        study = replace(study, power_strengths=tuple(sorted(set(power_strengths))))
     level = ErrorBudget.for_profile(DEFAULT_ALPHA, PROFILES[profile]).per_assertion
     wanted = [c for c in CLAIMS if not claims or any(c == p or c.startswith(p.rstrip("/") + "/") or c.startswith(p) for p in claims)]
     modules = sorted({CLAIMS[c].module for c in wanted})
@@ -1090,8 +1105,24 @@ def _analytic_fail(rec: dict[str, Any], tgt: Target, tails: tuple[float, float] 
 
 
 def _unsampled(pool: Pool) -> bool:
-    """Whether some finding of the pool's check has no per-replicate sample (an exact identity, a boundary's crossing)."""
-    return len(pool.samples) < len(pool.findings)
+    """Whether the pool's check must be measured on whole runs: it has a finding with no per-replicate
+    sample that is not an exact identity (a boundary's crossing), or exact identities only.
+
+    Exact findings beside sampled ones (Figure 1's "family (i)'s drop is exactly 0") do not force whole
+    runs: such a finding bounds the largest discrepancy over the replicates, so if it held on every
+    batch of the pool it holds on every draw of the pool's replicates, and the check's P(FAIL) is its
+    sampled findings' (``_power_point`` checks that it held; where it did not, that strength is run
+    whole). Before, one exact finding sent the whole check to 200 whole runs per strength: Figure 1's
+    first strength had not finished after 41 minutes on 2 cores."""
+    sampled = {k[2] for k in pool.samples}
+    unsampled = [f for pos, f in enumerate(pool.findings) if pos not in sampled]
+    return bool(unsampled) and (not sampled or any(f.method != "exact" for f in unsampled))
+
+
+def _exact_positions(pool: Pool) -> list[int]:
+    """Positions of the pool's exact findings that have no per-replicate sample."""
+    sampled = {k[2] for k in pool.samples}
+    return [pos for pos, f in enumerate(pool.findings) if pos not in sampled and f.method == "exact"]
 
 
 def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: StudyProfile, level: float, device: str, rng: np.random.Generator,
@@ -1100,28 +1131,40 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
     strength (with the claims it decides among ``wanted``), or None when it decides none of them.
     ``sampled``: whether the check's findings all carry per-replicate samples (None: unknown, and one
     run of the check at its ``R`` tells). A check with findings that do not is measured on whole runs:
-    P(FAIL) is the share of ``power_runs`` fresh-seed runs at its own ``R`` on which it FAILs."""
+    P(FAIL) is the share of ``power_runs`` fresh-seed runs at its own ``R`` on which it FAILs. Exact
+    findings beside sampled ones are checked on every batch of the pool (see ``_unsampled``): where
+    one FAILed on some batch, the strength is measured on whole runs instead."""
     R = call.regime.replicates
     moved = dep.apply(call, s)
     probe = None
-    if sampled is None:
-        probe = run_pool(moved, R, R, level, device, seed0=SEED0 + 10_000, runner=runner)
-        sampled = not _unsampled(probe)
-    if not sampled:
+    tag = f"  power {dep.name} s = {s:g}{' (refined)' if refined else ''}: {call.test}"
+
+    def whole_runs(probe: Pool | None, why: str = "") -> tuple[list[str], dict[str, Any]] | None:
         runs = run_pool(moved, study.power_runs * R, R, level, device, seed0=SEED0 + 10_000, extend=probe, runner=runner)
         claims = [c for c in _claims_of(runs) if c in wanted]
         if not claims:
             return None
         fails = rate(sum(runs.batch_failed), len(runs.batch_failed))
-        log(f"  power {dep.name} s = {s:g}{' (refined)' if refined else ''}: {call.test} P(FAIL) = {fails['rate']:.3f} ({len(runs.batch_failed)} runs)")
+        log(f"{tag} P(FAIL) = {fails['rate']:.3f} ({len(runs.batch_failed)} runs)")
         return claims, {"strength": s, "fail": fails, "predicted_fail": None, "statistics": [], "pool": runs.replicates, "runs": len(runs.batch_failed),
-                        "seconds": round(runs.seconds, 1), "refined": refined}
+                        "seconds": round(runs.seconds, 1), "refined": refined, **({"whole_runs_because": why} if why else {})}
+
+    if sampled is None:
+        probe = run_pool(moved, R, R, level, device, seed0=SEED0 + 10_000, runner=runner)
+        sampled = not _unsampled(probe)
+    if not sampled:
+        return whole_runs(probe)
     # batches of 32: a power pool of 64 replicates keeps both workers busy, and pools of different sizes share their first batches
     pool = run_pool(moved, max(study.power_pool, 4 * R), min(32, POOL_BATCH.get(call.module, study.batch)), level, device, seed0=SEED0 + 10_000,
                     extend=probe, runner=runner)
     claims = [c for c in _claims_of(pool) if c in wanted]
     if not claims:
         return None
+    exact = _exact_positions(pool)
+    if exact and any(pool.exact_failed):
+        why = f"an exact finding FAILed on {sum(pool.exact_failed)} of the pool's {len(pool.exact_failed)} batches"
+        log(f"{tag}: {why}; measured on whole runs")
+        return whole_runs(None, why)
     targets = _targets(pool, R, level)
     fr = fail_rate_of_call(pool, targets, {}, rng, study.power_draws)
     fails = fr.get("any", {"rate": 0.0, "misses": 0, "draws": 0, "ci": [0.0, 1.0]}) if fr else None
@@ -1130,7 +1173,10 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
     analytic_ok = True
     fits = [(pool.findings[k[2]], smp, targets[k]) for k, smp in pool.samples.items() if smp.kind == "clustered"]
     if fits:
-        fits_any, fit_rates = _fits_fail_rate(fits, rng, study.power_draws // 10)
+        # at the paper's strength the fits' P(FAIL) is the check's fresh-seed fail rate, which the 1e-3 rule
+        # reads: as many draws as the sampled findings get there (0 of 2 000 bounds it by 0.0015; 200 only by
+        # 0.018); elsewhere a tenth, enough for a curve (a resampled fit costs milliseconds to a second)
+        fits_any, fit_rates = _fits_fail_rate(fits, rng, study.power_draws if math.isclose(s, dep.strengths[0]) else study.power_draws // 10)
         stats_at += [{"statistic": f.statistic, "fit_fail": fr_fit} for (f, _, _), fr_fit in zip(fits, fit_rates, strict=True)]
         fails = fits_any if fails is None else _union_of_rates(fails, fits_any)
     for k, smp in pool.samples.items():
@@ -1145,9 +1191,10 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
             pass_all *= 1 - (pf or 0.0)
         else:
             analytic_ok = False
-    log(f"  power {dep.name} s = {s:g}{' (refined)' if refined else ''}: {call.test} P(FAIL) = {fails['rate'] if fails else float('nan'):.3f}")
+    log(f"{tag} P(FAIL) = {fails['rate'] if fails else float('nan'):.3f}")
+    held = {"exact_held": {"findings": [pool.findings[p].statistic for p in exact], "batches": len(pool.exact_failed)}} if exact else {}
     return claims, {"strength": s, "fail": fails, "predicted_fail": (1 - pass_all) if analytic_ok and stats_at else None, "statistics": stats_at,
-                    "pool": pool.replicates, "seconds": round(pool.seconds, 1), "refined": refined}
+                    "pool": pool.replicates, "seconds": round(pool.seconds, 1), "refined": refined, **held}
 
 
 def _point_or_refusal(call: CheckCall, dep: Any, s: float, refined: bool, study: StudyProfile, level: float, device: str, rng: np.random.Generator,
@@ -1187,14 +1234,14 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
         sampled = None if pinned is None else not _unsampled(pinned)
         rows: list[dict[str, Any]] = []
         claims_seen: set[str] = set()
-        for s in dep.strengths:
+        for s in study.power_strengths or dep.strengths:
             got = _point_or_refusal(call, dep, s, False, study, level, device, rng, log, wanted, runner, sampled)
             if isinstance(got, str):
                 rows.append({"strength": s, "fail": None, "predicted_fail": None, "statistics": [], "refused": got})
                 break
             if got is None:
                 break
-            sampled = got[1].get("runs") is None
+            sampled = got[1].get("runs") is None or "whole_runs_because" in got[1]  # an exact finding's FAIL sends one strength to whole runs, not the rest
             claims_seen.update(got[0])
             rows.append(got[1])
         for _ in range(study.power_refine if rows else 0):
@@ -1207,13 +1254,15 @@ def power_study(calls: list[CheckCall], study: StudyProfile, level: float, devic
         if rows:
             xs, ys = [r["strength"] for r in rows], [r["fail"]["rate"] if r["fail"] else math.nan for r in rows]
             out.append({"departure": dep.name, "strength": dep.strength, "paper_strength": dep.strengths[0], "test": call.test, "claims": sorted(claims_seen),
-                        "points": rows, "detected_at_0.9": _crossing(xs, ys, 0.9), "bracket_0.9": _bracket(xs, ys, 0.9)})
+                        "points": rows, "detected_at_0.9": _crossing(xs, ys, 0.9), "bracket_0.9": _bracket(xs, ys, 0.9),
+                        **({"strengths_given": list(study.power_strengths)} if study.power_strengths else {})})
     return out
 
 
 def merge_power(study: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
     """``study`` (a ``calibration.json``) with the power curves of ``added`` (a later study's, of the same
-    profile) merged in: a curve of the same departure and test is replaced, the others are kept. Each
+    profile) merged in: a curve of the same departure and test is replaced (or, where the added one was
+    measured at given strengths, ``--strengths``, joined point by point: ``_joined_curve``), the others are kept. Each
     added curve records where it was measured (commit, device, date), since it may differ from the
     study's own; the levels and fresh-seed rates stay those of ``study``. Raises ``ValueError`` when
     the profiles differ (their replicate counts, and so their curves, are not the same checks')."""
@@ -1221,12 +1270,33 @@ def merge_power(study: dict[str, Any], added: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"cannot merge power curves of profile {added.get('profile')!r} into a study of profile {study.get('profile')!r}")
     measured = {k: added.get(k) for k in ("commit", "device", "created", "torch")}
     curves = [{**c, "measured": c.get("measured", measured)} for c in added.get("power") or []]
+    earlier = {(c["departure"], c["test"]): c for c in study.get("power") or []}
+    for i, c in enumerate(curves):
+        old = earlier.get((c["departure"], c["test"]))
+        if c.get("strengths_given") and old is not None:
+            curves[i] = _joined_curve(old, c)
     new_keys = {(c["departure"], c["test"]) for c in curves}
     kept = [c for c in study.get("power") or [] if (c["departure"], c["test"]) not in new_keys]
     merged = {**study, "power": kept + curves}
     merged["power_merged"] = [*study.get("power_merged", []), {**measured, "curves": len(curves), "wall_s": added.get("wall_s"),
                                                                 "claims_requested": added.get("claims_requested", [])}]
     return merged
+
+
+def _joined_curve(old: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """A curve with a part measured at given strengths (``--strengths``) joined in: the part's points
+    replace the old ones at the same strengths and join the rest, each saying where it was measured;
+    the 0.9 point and its bracket are found again on the joined points."""
+    def key(p: dict[str, Any]) -> float:
+        return round(float(p["strength"]), 12)
+
+    points = {key(p): {**p, "measured": p.get("measured", old.get("measured"))} for p in old["points"]}
+    points.update({key(p): {**p, "measured": part["measured"]} for p in part["points"]})
+    rows = [points[k] for k in sorted(points)]
+    xs, ys = [r["strength"] for r in rows], [r["fail"]["rate"] if r.get("fail") else math.nan for r in rows]
+    return {**old, "points": rows, "claims": sorted(set(old["claims"]) | set(part["claims"])), "detected_at_0.9": _crossing(xs, ys, 0.9),
+            "bracket_0.9": _bracket(xs, ys, 0.9), "measured": part["measured"], "strengths_given": sorted({*old.get("strengths_given", []), *part["strengths_given"]}),
+            "joined_parts": old.get("joined_parts", 1) + 1}
 
 
 def _fits_fail_rate(fits: list[tuple[Finding, Sample, Target]], rng: np.random.Generator, draws: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:

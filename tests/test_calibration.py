@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from fc_check import calibration as cal
 from fc_check import levels, stats
 from fc_check.regimes import paper_model
 from fc_check.stats import Sample
-from fc_check.verdict import Finding
+from fc_check.verdict import Finding, Outcome
 from properties import test_controls as controls
 from theorems import test_theorem_4_4 as t44
 
@@ -366,6 +366,46 @@ def test_power_along_names_known_departures_only(capsys: pytest.CaptureFixture[s
     assert exc.value.code == 2 and "choose one" in capsys.readouterr().err
     with pytest.raises(ValueError, match="no departure named 'nope'"):
         cal.run_study("ci", claims=("theorem-4.2/own-core-growth",), power_along=("nope",), log=lambda s: None)
+    # --strengths measures given strengths of one named departure
+    for argv, said in ((["--strengths", "0"], "name exactly one departure"), (["--power-along", "label-noise", "init-scale", "--strengths", "0"], "exactly one"),
+                       (["--power-along", "label-noise", "--strengths", "nan"], "finite numbers only")):
+        with pytest.raises(SystemExit) as exc:
+            main(["--profile", "ci", *argv])
+        assert exc.value.code == 2 and said in capsys.readouterr().err, argv
+    with pytest.raises(ValueError, match="exactly one departure"):
+        cal.run_study("ci", claims=("theorem-4.2/own-core-growth",), power_strengths=(0.0,), log=lambda s: None)
+
+
+def test_a_curve_measured_in_parts_is_joined_point_by_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--strengths``: a study measures only the given strengths of a departure (here the paper's
+    and one more, then a later part); merged with ``--merge-from``, a part's points join the earlier
+    curve's (replacing those at equal strengths), each saying where it was measured, and the 0.9 point
+    is found again on the joined curve."""
+    from fc_check import departures
+
+    test = "properties/test_controls.py::test_no_spurious_correlation"
+    monkeypatch.setattr(departures, "DEPARTURES", (replace(departures.departure_of(test), strengths=(0.0, 0.01, 0.02, 0.05)),))
+    seen: list[float] = []
+
+    def point(call, dep, s, refined, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202 - P(FAIL) rises with s
+        seen.append(s)
+        return ["control/no-spurious-correlation"], {"strength": s, "fail": {"rate": min(1.0, 40 * s), "ci": [0, 1]}, "statistics": [], "refined": refined}
+
+    monkeypatch.setattr(cal, "_power_point", point)
+    call = cal.CheckCall(test, "properties/test_controls.py", controls.check_no_spurious_correlation, (controls.paper_relu, controls.PAPER.with_(replicates=2)))
+    study = replace(cal.STUDIES["ci"], power_departures=None, power_skip=(), power_refine=0, power_strengths=(0.0, 0.01))
+    (first,) = cal.power_study([call], study, 1e-3, "cpu", np.random.default_rng(0), lambda s: None, ["control/no-spurious-correlation"], heavy=False)
+    assert seen == [0.0, 0.01] and first["strengths_given"] == [0.0, 0.01] and first["detected_at_0.9"] is None and first["paper_strength"] == 0.0
+    (later,) = cal.power_study([call], replace(study, power_strengths=(0.01, 0.05)), 1e-3, "cpu", np.random.default_rng(0), lambda s: None,
+                               ["control/no-spurious-correlation"], heavy=False)
+    later["points"][0]["fail"]["rate"] = 0.5  # measured again at 0.01: the later part's point replaces the earlier one
+    base = {"profile": "ci", "statistics": [], "power": []}
+    one = cal.merge_power(base, {"profile": "ci", "commit": "aaa", "device": "cpu", "power": [first]})  # the first part into an empty study...
+    joined = cal.merge_power(one, {"profile": "ci", "commit": "bbb", "device": "cuda", "power": [later]})  # ...then the later one joins it
+    (curve,) = joined["power"]
+    assert [(p["strength"], p["fail"]["rate"], p["measured"]["commit"]) for p in curve["points"]] == [(0.0, 0.0, "aaa"), (0.01, 0.5, "bbb"), (0.05, 1.0, "bbb")]
+    assert curve["bracket_0.9"] == [0.01, 0.05] and 0.01 < curve["detected_at_0.9"] < 0.05 and curve["strengths_given"] == [0.0, 0.01, 0.05]
+    assert curve["joined_parts"] == 2
 
 
 def test_the_fresh_seed_fail_rate_covers_pooled_counts() -> None:
@@ -480,6 +520,49 @@ def test_power_of_an_exact_check_is_measured_on_whole_runs(monkeypatch: pytest.M
     assert all(p["runs"] == 12 and p["pool"] == 24 for p in curve["points"])
     lo, hi = curve["bracket_0.9"]
     assert lo < 1e-10 < hi and math.isclose(hi - lo, (2e-10 - 2e-11) / 4)
+
+
+@dataclass(frozen=True)
+class _DemoRegime:
+    mean: float = 2.0
+    exact_error: float = 0.0
+    replicates: int = 8
+    seed: int = 0
+
+
+def _check_demo_exact_and_sampled(regime: _DemoRegime, *, level: float, device: str) -> Outcome:
+    """A check shaped like Figure 1's: an exact finding (a largest discrepancy over the replicates)
+    beside a t bound on a per-replicate mean (normal, sd 1, at least 0)."""
+    from fc_check.common import mean_at_least
+    from fc_check.verdict import exact
+
+    x = np.random.default_rng([regime.seed, 7]).normal(regime.mean, 1.0, regime.replicates)
+    return Outcome([exact("demo/claim", "largest discrepancy", regime.exact_error, 0.0, regime.replicates),
+                    mean_at_least("demo/claim", "mean", x, 0.0, level)], asdict(regime), regime.seed)
+
+
+def test_an_exact_finding_beside_sampled_ones_is_checked_per_batch_not_on_whole_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figure 1's check has an exact finding (family (i)'s drop is 0) beside its t bounds: that one
+    finding used to send the whole check to 200 whole runs per strength (its first strength had not
+    finished after 41 minutes on 2 cores). Now the exact finding is checked on every batch of the
+    power pool and P(FAIL) is drawn from the pool, as for any sampled check; a strength at which the
+    exact finding FAILs on some batch is measured on whole runs, and only that strength."""
+    from fc_check import departures
+
+    def moved(call: cal.CheckCall, s: float) -> cal.CheckCall:  # the mean falls with s; the exact finding breaks at s = 1
+        return call.with_regime(replace(call.regime, mean=2.0 * (1.0 - s), exact_error=float(s >= 1.0)))
+
+    demo = departures.Departure("demo", "s", (0.0, 0.5, 1.0), ("tests/demo.py::test_demo",), moved)
+    monkeypatch.setattr(departures, "DEPARTURES", (demo,))
+    call = cal.CheckCall("tests/demo.py::test_demo", "tests/demo.py", _check_demo_exact_and_sampled, (_DemoRegime(),))
+    study = replace(cal.STUDIES["ci"], power_pool=32, power_draws=400, power_runs=10, power_departures=None, power_skip=(), power_refine=0)
+    (curve,) = cal.power_study([call], study, 1e-2, "cpu", np.random.default_rng(0), lambda s: None, ["demo/claim"], heavy=False)
+    at0, at_half, at1 = curve["points"]
+    for p in (at0, at_half):  # drawn from a pool of 32, the exact finding checked on each of its batches
+        assert "runs" not in p and p["pool"] >= 32 and p["fail"]["draws"] == 400
+        assert p["exact_held"] == {"findings": ["largest discrepancy"], "batches": p["exact_held"]["batches"]} and p["exact_held"]["batches"] >= 1
+    assert at0["fail"]["rate"] < 0.1 < 0.2 < at_half["fail"]["rate"]  # mean 2 clears 0 with 8 replicates at 1e-2; mean 1 often does not
+    assert at1["runs"] == 10 and at1["fail"]["rate"] == 1.0 and "exact finding FAILed" in at1["whole_runs_because"]
 
 
 def test_the_noncentral_t_prediction_of_p_fail_is_certain_for_a_constant_statistic() -> None:
