@@ -793,8 +793,9 @@ IN_PROCESS = ("theorems/test_lemma_1_1.py", "theorems/test_lemma_1_2.py")
 # smaller regime of the same kind, declared here with its reason (the method under study is the same).
 STUDY_REGIMES: dict[str, tuple[Callable[[Any], Any], str]] = {
     "theorems/test_theorem_4_1.py::test_t0_scaling": (
-        lambda g: replace(g, m=(64, 128), eta=(0.01, 0.02), log2_d=(14, 16), replicates=24),
-        "the clustered OLS fit of log T0 is studied on a 2 x 2 x 2 grid with 24 replicates per group: the pinned 27-cell grid with 96 "
+        # every point of the small grid (no eps cap): the method is measured against the pool's own fit, not the theory's exponents
+        lambda g: replace(g, m=(64, 128), eta=(0.01, 0.02), log2_d=(14, 16), replicates=24, max_eps=None),
+        "the clustered OLS fit of log T0 is studied on a 2 x 2 x 2 grid with 24 replicates per group: the pinned 17-point grid with 96 "
         "replicates costs 1-2 minutes of 2 CPU cores per seed, 200 fresh seeds several hours"),
 }
 

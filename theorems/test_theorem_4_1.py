@@ -11,7 +11,8 @@ class ``y`` and rarely on ``-y``. Statistics:
   neurons with ``Delta_k >= 0.5``) is met at some checkpoint T0 and at every later one;
   Clopper-Pearson lower bound on the success probability >= 0.5.
 * ``t0-scaling``: ``T0`` located to one step over a grid of ``(m, eta, d)`` with
-  ``eps = eta sqrt(d)/m <= 0.16``; OLS of ``log T0`` on ``log m, log eta, log d`` with errors
+  ``eps = eta sqrt(d)/m <= 0.02`` (the points of a 3 x 3 x 3 grid that are; the theorem's law is for
+  small ``eta``, and above 0.02 the exponents drift from it by amounts 96 replicates resolve); OLS of ``log T0`` on ``log m, log eta, log d`` with errors
   clustered by replicate seed; each exponent's interval contains ``(1, -1, -1/2)`` and has
   half-width <= 0.3. Replicates that never meet the criterion within the step limit are
   censored: they are excluded from the fit, their share is reported in every verdict, and
@@ -21,6 +22,7 @@ class ``y`` and rarely on ``-y``. Statistics:
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -89,10 +91,18 @@ class ScalingGrid:
     replicates: int = 8
     max_steps: int = 8000
     seed: int = 0
+    max_eps: float | None = None  # grid points with eps = eta sqrt(d) / m above this are left out (None: none)
+
+    def __post_init__(self) -> None:
+        if self.max_eps is not None and not (math.isfinite(self.max_eps) and self.max_eps > 0):
+            raise ValueError(f"ScalingGrid.max_eps must be a number > 0 or None, got {self.max_eps!r}")
+        if not self.regimes():
+            raise ValueError(f"ScalingGrid: no grid point has eps <= max_eps = {self.max_eps}")
 
     def regimes(self) -> list[TheoryRegime]:
-        return [TheoryRegime(m=m, d=2**k, eta=e, replicates=self.replicates, steps=self.max_steps, seed=self.seed)
-                for m, e, k in itertools.product(self.m, self.eta, self.log2_d)]
+        cells = [TheoryRegime(m=m, d=2**k, eta=e, replicates=self.replicates, steps=self.max_steps, seed=self.seed)
+                 for m, e, k in itertools.product(self.m, self.eta, self.log2_d)]
+        return [r for r in cells if self.max_eps is None or r.eps <= self.max_eps * (1 + 1e-9)]
 
 
 def nested_init(net: Network, fm: FeatureModel, gen: torch.Generator, replicates: int, dim: int, dtype: torch.dtype) -> torch.Tensor:
@@ -116,7 +126,16 @@ CI_GRID = ScalingGrid()
 # df) 24 replicates gave half-widths 0.31-0.53 on seeds 0-2 and 48 gave 0.19-0.32; 96 gave
 # 0.14 and 0.19 on seeds 0 and 2. onset_steps drops replicates once they meet the criterion,
 # so the slow ones cost little.
-FULL_GRID = ScalingGrid(m=(64, 128, 256), eta=(0.005, 0.01, 0.02), log2_d=(14, 16, 18), replicates=96)
+#
+# eps <= 0.02 (17 of the 27 points; T0 about 100 steps or more): the theorem's law is for small eta, and
+# on the whole grid (eps up to 0.16) the exponents drift from it by a little that 96 replicates resolve
+# now and then. Measured by the calibration study on a pool of 384 replicates at this grid: T0 eps rose
+# from 1.91 at eps = 0.0025 to 2.08 at 0.08 and 0.16; the pool's exponents were m 0.970, eta -0.978,
+# d -0.494 over all 27 points, 0.985, -1.000, -0.500 over those with eps <= 0.02; and the check FAILed
+# 9 of 2 000 resampled draws of 96 (0.45%, 95% interval 0.2-0.85%, against the 1e-3 goal for a true
+# claim), every one an eta or d interval just missing -1 or -1/2 (half-widths about 0.04 and 0.017).
+# The thresholds are unchanged; the grid gives the law the room the theorem asks for.
+FULL_GRID = ScalingGrid(m=(64, 128, 256), eta=(0.005, 0.01, 0.02), log2_d=(14, 16, 18), replicates=96, max_eps=0.02)
 
 
 def locate_t0(make_model: MakeModel, regime: TheoryRegime, max_steps: int, device: str) -> np.ndarray:
@@ -166,7 +185,8 @@ def check_t0_scaling(make_model: MakeModel, grid: ScalingGrid, *, level: float, 
         ax.set_title(", ".join(f"{n}: {c:.2f} [{i.low:.2f}, {i.high:.2f}]" for n, c, i in zip(fit.names, fit.coef, fit.intervals, strict=True)), fontsize=7)
         ax.legend(fontsize=7)
 
-    regime = {"censored": f"{int(censored.sum())}/{censored.size}", "m": list(grid.m), "eta": list(grid.eta), "log2_d": list(grid.log2_d), "replicates": grid.replicates, "max_steps": grid.max_steps,
+    regime = {"censored": f"{int(censored.sum())}/{censored.size}", "m": list(grid.m), "eta": list(grid.eta), "log2_d": list(grid.log2_d), "max_eps": grid.max_eps,
+              "grid_points": len(grid.regimes()), "replicates": grid.replicates, "max_steps": grid.max_steps,
               "T0_times_eps_range": [round(float(np.min(t0 * eps)), 3), round(float(np.max(t0 * eps)), 3)]}
     return Outcome(findings, regime, grid.seed, [Plot("theorem-4.1/t0-scaling", "T0 against m/(eta sqrt d), with fitted exponents", draw)])
 
@@ -189,7 +209,8 @@ def test_persistence(fc, regime: TheoryRegime) -> None:
 
 
 @fc_settings(heavy=True)
-@given(grid=st.builds(ScalingGrid, seed=SEEDS, replicates=st.just(GRID.replicates), m=st.just(GRID.m), eta=st.just(GRID.eta), log2_d=st.just(GRID.log2_d)))
+@given(grid=st.builds(ScalingGrid, seed=SEEDS, replicates=st.just(GRID.replicates), m=st.just(GRID.m), eta=st.just(GRID.eta), log2_d=st.just(GRID.log2_d),
+                     max_eps=st.just(GRID.max_eps)))
 @example(grid=GRID)
 def test_t0_scaling(fc, grid: ScalingGrid) -> None:
     fc.check(check_t0_scaling, scaling_model, grid)
