@@ -241,3 +241,16 @@ def test_general_variants_equal_a_plain_loop(variant: str) -> None:
             active, own = (pre > 0).double(), torch.sign(layers[-2][0])
             delta = own * (active[y[r] > 0].mean(0) - active[y[r] < 0].mean(0))
             torch.testing.assert_close(res.asymmetry[-1, r], delta.mean(), rtol=1e-10, atol=1e-12)
+
+
+def test_scaling_grid_keeps_the_points_under_its_eps_cap() -> None:
+    """Theorem 4.1's T0 grid: ``max_eps`` leaves out the points with a larger ``eta sqrt(d) / m``
+    (the pinned grid keeps 17 of 27 at 0.02); a cap that leaves none, or is not a positive number, is refused."""
+    from theorems.test_theorem_4_1 import FULL_GRID, ScalingGrid
+
+    kept = FULL_GRID.regimes()
+    assert len(kept) == 17 and max(r.eps for r in kept) <= 0.02 + 1e-12
+    assert len(ScalingGrid(m=FULL_GRID.m, eta=FULL_GRID.eta, log2_d=FULL_GRID.log2_d).regimes()) == 27
+    for bad, said in ((0.0, "max_eps must be a number > 0"), (float("nan"), "max_eps must be a number > 0"), (1e-4, "no grid point")):
+        with pytest.raises(ValueError, match=said):
+            ScalingGrid(max_eps=bad)
