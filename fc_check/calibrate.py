@@ -160,11 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--workers: at least 1, got {args.workers}")
     if device == "cpu":
         torch.set_num_threads(max(1, torch.get_num_threads()))
+    # the commit of the code that runs, read before the study: a study takes up to hours, and the checkout may move meanwhile
+    measured_on = commit()
     result = run_study(args.profile, claims=tuple(args.claims), device=device, weakest=weakest, log=lambda s: print(s, flush=True), workers=args.workers,
                        heavy=not args.no_heavy, power=not args.no_power,
                        power_along=tuple(args.power_along) if args.power_along is not None else None,
                        power_strengths=tuple(args.strengths) if args.strengths is not None else None)
-    result.update(commit=commit(), created=datetime.now(UTC).isoformat(timespec="seconds"), device=device, torch=torch.__version__,
+    result.update(commit=measured_on, created=datetime.now(UTC).isoformat(timespec="seconds"), device=device, torch=torch.__version__,
                   claims_requested=list(args.claims), from_report=str(args.from_report) if args.from_report else None)
     args.out.mkdir(parents=True, exist_ok=True)
     from fc_check.report import VERDICT_DIR, atomic_write, build

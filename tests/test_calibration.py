@@ -352,6 +352,23 @@ def test_a_study_without_the_heavy_families_says_so_per_claim(tmp_path: Path) ->
     assert "--no-heavy" in why and "--profile default pools it" in why
 
 
+def test_a_study_records_the_commit_it_started_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A study runs for up to hours, and the checkout may move meanwhile: ``calibration.json`` names the
+    commit read before the study, the code that ran, not the one checked out when it ends."""
+    from fc_check import calibrate
+
+    head = ["aaaaaaa"]
+
+    def study_during_which_the_checkout_moves(*args: object, **kwargs: object) -> dict:
+        head[0] = "bbbbbbb"
+        return {"statistics": [], "levels_table": {}, "wall_s": 0.0}
+
+    monkeypatch.setattr(calibrate, "commit", lambda: head[0])
+    monkeypatch.setattr(calibrate, "run_study", study_during_which_the_checkout_moves)
+    assert calibrate.main(["--profile", "ci", "--no-power", "--claims", "figure-3a", "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "calibration.json").read_text(encoding="utf-8"))["commit"] == "aaaaaaa"
+
+
 def test_power_along_names_known_departures_only(capsys: pytest.CaptureFixture[str]) -> None:
     """``--power-along`` takes departure names as the catalogue gives them; a wrong name, or the option
     together with ``--no-power``, is a usage error before any pool runs, and so is a wrong name in
