@@ -28,7 +28,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 from hypothesis import example, given
-from hypothesis import strategies as st
 
 from fc_check import stats
 from fc_check.common import MakeModel, history, mean_inside, median_onset, never_met_onset, per_replicate, persists_from_onset
@@ -146,8 +145,8 @@ def locate_t0(make_model: MakeModel, regime: TheoryRegime, max_steps: int, devic
 
 def check_t0_scaling(make_model: MakeModel, grid: ScalingGrid, *, level: float, device: str, target: tuple[float, float, float] = (1.0, -1.0, -0.5),
                      max_half_width: float = 0.3, max_censored: float = 0.05) -> Outcome:
-    rows = []
-    for reg in grid.regimes():
+    rows, regimes = [], grid.regimes()
+    for reg in regimes:
         if reg.eps > 0.16:
             raise ValueError(f"regime {reg} has eps = {reg.eps:.3f} > 0.16, outside the theory's small-step condition")
         t0 = locate_t0(make_model, reg, grid.max_steps, device)
@@ -186,7 +185,7 @@ def check_t0_scaling(make_model: MakeModel, grid: ScalingGrid, *, level: float, 
         ax.legend(fontsize=7)
 
     regime = {"censored": f"{int(censored.sum())}/{censored.size}", "m": list(grid.m), "eta": list(grid.eta), "log2_d": list(grid.log2_d), "max_eps": grid.max_eps,
-              "grid_points": len(grid.regimes()), "replicates": grid.replicates, "max_steps": grid.max_steps,
+              "grid_points": len(regimes), "replicates": grid.replicates, "max_steps": grid.max_steps,
               "T0_times_eps_range": [round(float(np.min(t0 * eps)), 3), round(float(np.max(t0 * eps)), 3)]}
     return Outcome(findings, regime, grid.seed, [Plot("theorem-4.1/t0-scaling", "T0 against m/(eta sqrt d), with fitted exponents", draw)])
 
@@ -209,8 +208,8 @@ def test_persistence(fc, regime: TheoryRegime) -> None:
 
 
 @fc_settings(heavy=True)
-@given(grid=st.builds(ScalingGrid, seed=SEEDS, replicates=st.just(GRID.replicates), m=st.just(GRID.m), eta=st.just(GRID.eta), log2_d=st.just(GRID.log2_d),
-                     max_eps=st.just(GRID.max_eps)))
+# the pinned grid with a drawn seed: every other field (the eps cap included) stays the pinned one's
+@given(grid=SEEDS.map(lambda seed: replace(GRID, seed=seed)))
 @example(grid=GRID)
 def test_t0_scaling(fc, grid: ScalingGrid) -> None:
     fc.check(check_t0_scaling, scaling_model, grid)
