@@ -152,6 +152,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "fc_claim(id): the claim a test checks")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``-n N`` with xdist's default ``--dist load``: the tests that share a memoised training run go to one
+    worker (``fc_check.scheduling``). Any other ``--dist`` is xdist's own."""
+    if config.getvalue("dist") != "load":
+        return None
+    from fc_check.scheduling import make_scheduler
+
+    return make_scheduler(config, log)
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or not state.is_controller:
