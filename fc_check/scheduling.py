@@ -2,8 +2,8 @@
 
 Several claims read the same training run, memoised within a process (``functools.lru_cache``):
 the CNN's three checks, the digits checks of one run, Figures 4 and 5 on digits, and the
-contamination and OOD-gap maps. Under xdist's default ``--dist load`` those tests land on
-different workers, and each worker trains the run again (measured under ``ci`` on 2 cores: the
+contamination and OOD-gap maps. Under xdist's default ``--dist load`` those tests can land on
+different workers, and then each worker trains the run again (measured under ``ci`` on 2 cores: the
 CNN's Grad-CAM check took 30 s on the second worker, 0.3 s beside its sibling).
 
 ``SHARED_RUNS`` declares the groups by test id, because the scheduler runs on the controller,

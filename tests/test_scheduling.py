@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from fc_check.report import VERDICT_DIR
 from fc_check.scheduling import SHARED_RUNS, shared_run_group
+from tests.test_usage import _env, _pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,12 +32,10 @@ def test_groups_read_ids_as_the_controller_sees_them() -> None:
 
 
 def test_a_group_runs_on_one_worker(tmp_path: Path) -> None:
-    """The digits checks of one run, under -n 2: all their verdicts come from one worker, and its run is trained once."""
+    """The digits checks of one run, under -n 2: all their verdicts come from one worker's file."""
     tests = [f"properties/test_digits.py::{t}" for t in ("test_contamination", "test_border_sign", "test_ood_gap")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FC_", "PYTEST_"))}
     report = tmp_path / "rep"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--fc-profile", "ci", "--fc-device", "cpu", "--fc-report", str(report), *tests],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = _pytest(["--fc-profile", "ci", "--fc-device", "cpu", "--fc-report", str(report), *tests], _env(), workers=2)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     where: dict[str, set[str]] = {}
     for f in (report / VERDICT_DIR).glob("*.jsonl"):
