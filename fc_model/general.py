@@ -189,7 +189,11 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
         return pre
 
     def output(pre: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(bout, activate(cfg.activation, pre), Wout_t).squeeze(-1)
+        # The one-unit output layer as a product and a sum over the width, not a batched product with
+        # one column: on CPU that bmm, and above all its weight gradient h^T g (a transposed operand
+        # and one column), took about as long as the first layer's full product. Activation, output
+        # layer and their gradients: 9.9 ms against 20.6 ms a step at R = 12, n = 1000, width 256.
+        return (activate(cfg.activation, pre) * Wout_t.transpose(1, 2)).sum(-1) + bout.squeeze(-1)
 
     def loss_of(f: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         margin = labels * f
