@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
+
 import pytest
 
-from fc_check.devices import threads_per_worker, worker_device, worker_index
+from fc_check.devices import keep_freed_memory, threads_per_worker, worker_device, worker_index
 
 
 def test_worker_index() -> None:
@@ -31,3 +36,35 @@ def test_threads_share_the_cores() -> None:
     assert threads_per_worker(4, 16) == 4
     assert threads_per_worker(8, 2) == 1
     assert threads_per_worker(1, 2) == 2
+
+
+# In a fresh process (torch imported, as in a worker): does a 30 MB malloc come from a fresh mapping
+# (glibc's mmap threshold starts at 128 KB) or from the heap, where freed memory stays for reuse?
+_MAPPED = """
+import ctypes, sys, torch
+from fc_check.devices import keep_freed_memory
+kept = keep_freed_memory() if sys.argv[1] == "keep" else False
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype, libc.malloc.restype, libc.malloc.argtypes = MallInfo2, ctypes.c_void_p, [ctypes.c_size_t]
+before = libc.mallinfo2().hblks
+block = libc.malloc(30 * 2**20)
+print(kept, libc.mallinfo2().hblks - before)
+"""
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc" or platform.libc_ver()[1] < "2.33",
+                    reason="glibc's allocator (mallinfo2 from 2.33)")
+def test_freed_memory_is_kept_for_reuse() -> None:
+    """After ``keep_freed_memory`` a block of up to 32 MB comes from the heap (whose freed memory
+    is reused), not from a mapping of its own that ``free`` hands back to the kernel."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")}
+    runs = {mode: subprocess.run([sys.executable, "-c", _MAPPED, mode], capture_output=True, text=True, check=True, env=env).stdout.split()
+            for mode in ("keep", "default")}
+    assert runs == {"keep": ["True", "0"], "default": ["False", "1"]}
+
+
+def test_user_malloc_settings_are_left_to_rule() -> None:
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
+        assert keep_freed_memory({name: "1"}) is False
