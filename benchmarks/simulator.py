@@ -25,6 +25,15 @@ Each figure is the median of REPEATS runs measured side by side in this one proc
   after about 800 steps (half its first layer, 48 replicates x 144 x 256, with zero gradient and a
   first moment stuck at the smallest subnormals; ``fc_model.subnormal``), without over with the
   flush that ``fc_model.digits`` puts around its training loops. CPU only.
+* output_layer: the general setting's one-unit output layer (activation, layer, and their
+  gradients; R = 12, n = 1000, width 256, as Figure 3(d) under ``ci``) as a batched product with one
+  column over the product-and-sum ``fc_model.general`` uses.
+* freed_memory: a Figure 3(d)-sized ``train_general`` run (R = 12, 200 iterations) in a fresh
+  process with glibc's allocator defaults over one with ``fc_check.devices.keep_freed_memory`` (what
+  the pytest plugin does in every process); the table adds each one's system time and page
+  faults. Linux with glibc only.
+
+``--only NAME ...`` runs the named rows alone (the names above, plus ``throughput``).
 """
 
 from __future__ import annotations
@@ -32,7 +41,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -216,6 +228,57 @@ def subnormal_flush(steps: int = 20) -> tuple[float, float]:
     return one(False), one(True)
 
 
+def output_layer(R: int = 12, n: int = 1000, width: int = 256) -> tuple[float, float]:
+    """Median time (s) of the output layer's forward and backward, as a batched product with one
+    column (``baddbmm``), then as the product and sum over the width that ``fc_model.general`` uses."""
+    gen = torch.Generator(device=DEVICE).manual_seed(0)
+    pre = torch.randn((R, n, width), generator=gen, device=DEVICE, requires_grad=True)
+    w = torch.randn((R, width, 1), generator=gen, device=DEVICE, requires_grad=True)
+    b = torch.randn((R, 1, 1), generator=gen, device=DEVICE, requires_grad=True)
+    g = torch.randn((R, n), generator=gen, device=DEVICE)
+
+    def as_bmm() -> None:
+        torch.baddbmm(b, torch.relu(pre), w).squeeze(-1).backward(g)
+
+    def as_sum() -> None:
+        ((torch.relu(pre) * w.transpose(1, 2)).sum(-1) + b.squeeze(-1)).backward(g)
+
+    return timed(lambda: [as_bmm() for _ in range(20)]) / 20, timed(lambda: [as_sum() for _ in range(20)]) / 20
+
+
+_FRESH_RUN = """
+import resource, sys, time, torch
+from fc_check.devices import keep_freed_memory
+from fc_model.general import GeneralSetting, train_general
+kept = keep_freed_memory() if sys.argv[1] == "keep" else False
+torch.set_num_threads(1)
+cfg = GeneralSetting(iterations=200, record_every=25)
+train_general(cfg, 12, 0)
+r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+train_general(cfg, 12, 0)
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+print(kept, time.perf_counter() - t0, r1.ru_stime - r0.ru_stime, r1.ru_minflt - r0.ru_minflt)
+"""
+
+
+def freed_memory(repeats: int = 3) -> dict[str, tuple[float, float, float]]:
+    """Medians of (wall s, system s, page faults) of a second Figure 3(d)-sized run in fresh processes,
+    alternating glibc's defaults and ``keep_freed_memory``; NaN where the call has no effect."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")}
+    runs: dict[str, list[list[float]]] = {"default": [], "keep": []}
+    for _ in range(repeats):
+        for mode in runs:
+            out = subprocess.run([sys.executable, "-c", _FRESH_RUN, mode], capture_output=True, text=True, check=True, env=env).stdout.split()
+            if mode == "keep" and out[0] != "True":
+                return {m: (math.nan, math.nan, math.nan) for m in runs}
+            runs[mode].append([float(v) for v in out[1:]])
+    return {m: tuple(statistics.median(r[i] for r in rows) for i in range(3)) for m, rows in runs.items()}  # type: ignore[misc]
+
+
+ROWS = ("speedup_vs_naive", "batched_vs_loop", "latent_d_independence", "general_setting", "gflops_fraction", "throughput",
+        "subnormal_flush", "output_layer", "freed_memory")
+
+
 def main() -> None:
     global DEVICE, REPEATS
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -223,6 +286,7 @@ def main() -> None:
     parser.add_argument("--general-iterations", type=int, default=2000, help="general-setting iterations (the authors' run: 20000)")
     parser.add_argument("--json", default=None, help="also write the JSON line to this file")
     parser.add_argument("--repeats", type=int, default=REPEATS, help="runs per median (default 5; the slow rows take at most 3)")
+    parser.add_argument("--only", nargs="+", choices=ROWS, default=list(ROWS), metavar="NAME", help=f"run only these rows: {', '.join(ROWS)}")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
@@ -234,30 +298,56 @@ def main() -> None:
     if args.general_iterations < 1:
         parser.error("--general-iterations must be >= 1")
     torch.manual_seed(0)
-    b, loop, arithmetic = batched_vs_loop()
-    full, lat = naive("full"), naive("latent")
-    small, large = latent_d()
-    gb, gs, g1 = general(args.general_iterations)
-    achieved, peak, own = gflops()
-    rates = throughput((32, 256, 1024, 4096) if DEVICE.type == "cuda" else (32, 128, 512))
-    unflushed, flushed = subnormal_flush() if DEVICE.type == "cpu" else (math.nan, math.nan)
-    rows = [(f"simulate, R={SEEDS}, {STEPS} steps (s)", b),
-            (f"naive per-seed loop, input space d=2^14, {SEEDS} seeds (s, {NAIVE_SEEDS['full']} timed)", full),
-            (f"naive per-seed loop, latent space, {SEEDS} seeds (s, {NAIVE_SEEDS['latent']} timed)", lat),
-            (f"diagnostic: simulate, {SEEDS} runs at R=1 (s)", loop), ("diagnostic: batched, batches replayed from cache (s)", arithmetic),
-            ("latent d=2^10 (s)", small), ("latent d=2^20 (s)", large),
-            (f"general ({args.general_iterations} it): per replicate, 16 batched (s)", gb), ("general: one replicate alone, plain loop (s)", gs),
-            ("general: train_general with R=1 (s)", g1), ("training step GFLOP/s", achieved),
-            ("same bmm shapes GFLOP/s", peak), ("same products in the simulator's layouts GFLOP/s", own),
-            ("Adam step, half the moments subnormal, unflushed (ms)", unflushed * 1e3), ("the same, subnormals flushed (ms)", flushed * 1e3)]
-    rows += [(f"throughput R={R} (replicate-steps/s)", v) for R, v in rates.items()]
+    only, cpu = set(args.only), DEVICE.type == "cpu"
+    rows: list[tuple[str, float]] = []
+    out: dict[str, object] = {"device": str(DEVICE)}
+    if only & {"speedup_vs_naive", "batched_vs_loop"}:
+        b, loop, arithmetic = batched_vs_loop()
+        rows += [(f"simulate, R={SEEDS}, {STEPS} steps (s)", b), (f"diagnostic: simulate, {SEEDS} runs at R=1 (s)", loop),
+                 ("diagnostic: batched, batches replayed from cache (s)", arithmetic)]
+        out["batched_vs_loop_diagnostic"] = round(loop / b, 2)
+        if "speedup_vs_naive" in only:
+            full, lat = naive("full"), naive("latent")
+            rows += [(f"naive per-seed loop, input space d=2^14, {SEEDS} seeds (s, {NAIVE_SEEDS['full']} timed)", full),
+                     (f"naive per-seed loop, latent space, {SEEDS} seeds (s, {NAIVE_SEEDS['latent']} timed)", lat)]
+            out |= {"speedup_vs_naive_full": round(full / b, 1), "speedup_vs_naive_latent": round(lat / b, 1)}
+    if "latent_d_independence" in only:
+        small, large = latent_d()
+        rows += [("latent d=2^10 (s)", small), ("latent d=2^20 (s)", large)]
+        out["latent_d_independence"] = round(large / small, 3)
+    if "general_setting" in only:
+        gb, gs, g1 = general(args.general_iterations)
+        rows += [(f"general ({args.general_iterations} it): per replicate, 16 batched (s)", gb), ("general: one replicate alone, plain loop (s)", gs),
+                 ("general: train_general with R=1 (s)", g1)]
+        out["general_setting"] = round(gb / gs, 3)
+    if "gflops_fraction" in only:
+        achieved, peak, own = gflops()
+        rows += [("training step GFLOP/s", achieved), ("same bmm shapes GFLOP/s", peak), ("same products in the simulator's layouts GFLOP/s", own)]
+        out["gflops_fraction"] = round(achieved / peak, 3)
+    if "throughput" in only:
+        rates = throughput((32, 256, 1024, 4096) if DEVICE.type == "cuda" else (32, 128, 512))
+        rows += [(f"throughput R={R} (replicate-steps/s)", v) for R, v in rates.items()]
+        out["throughput"] = {str(R): round(v) for R, v in rates.items()}
+    if "subnormal_flush" in only:
+        unflushed, flushed = subnormal_flush() if cpu else (math.nan, math.nan)
+        rows += [("Adam step, half the moments subnormal, unflushed (ms)", unflushed * 1e3), ("the same, subnormals flushed (ms)", flushed * 1e3)]
+        out["subnormal_flush"] = round(unflushed / flushed, 2) if cpu else None
+    if "output_layer" in only:
+        as_bmm, as_sum = output_layer()
+        rows += [("general output layer fwd+bwd, batched product with one column (ms)", as_bmm * 1e3),
+                 ("the same as product and sum over the width (ms)", as_sum * 1e3)]
+        out["output_layer"] = round(as_bmm / as_sum, 2)
+    if "freed_memory" in only:
+        mem = freed_memory(min(REPEATS, 3)) if cpu else {}
+        for mode, label in (("default", "glibc's defaults"), ("keep", "freed memory kept")):
+            if mode in mem:
+                rows += [(f"general run, 200 it, fresh process, {label}: wall (s)", mem[mode][0]), ("  system time (s)", mem[mode][1]),
+                         ("  page faults", mem[mode][2])]
+        out["freed_memory"] = round(mem["default"][0] / mem["keep"][0], 2) if mem and not math.isnan(mem["keep"][0]) else None
     print(f"torch {torch.__version__}, device {DEVICE}, threads {torch.get_num_threads()}, medians of {REPEATS} runs (3 for the slow rows)")
     for name, v in rows:
         print(f"{name:70} {v:14.4g}")
-    line = json.dumps({"device": str(DEVICE), "speedup_vs_naive_full": round(full / b, 1), "speedup_vs_naive_latent": round(lat / b, 1),
-                       "latent_d_independence": round(large / small, 3), "general_setting": round(gb / gs, 3), "gflops_fraction": round(achieved / peak, 3),
-                       "throughput": {str(R): round(v) for R, v in rates.items()}, "batched_vs_loop_diagnostic": round(loop / b, 2),
-                       "subnormal_flush": round(unflushed / flushed, 2) if DEVICE.type == "cpu" else None})
+    line = json.dumps(out)
     print(line)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
