@@ -428,6 +428,11 @@ def distill_digits(cfg: DigitsDistillation, replicates: int, seed: int, *, devic
     Streams: split and test borders ``eval``; teacher and student inits ``init``; teacher batches
     ``train``; student batches ``probe``, restarted for each student so that both see the same
     images and border draws.
+
+    Adam runs as torch's one-pass (fused) kernel: for the ReLU student's 2.6 million parameters at
+    R = 48 a step took 1.6 ms against 7.6-12.8 ms for the default loop (one thread, AMD EPYC), a
+    quarter to a third of the student's step. The two round differently, so runs agree with those
+    of the default loop to rounding, not bit for bit.
     """
     _int_at_least("replicates", replicates, 1)
     dev = resolve_device(device)
@@ -443,7 +448,7 @@ def distill_digits(cfg: DigitsDistillation, replicates: int, seed: int, *, devic
     def head(h: torch.Tensor) -> torch.Tensor:
         return mlp_heads(teacher, [h])[0]
 
-    train_teacher(teacher, x_tr, y_tr, cfg.teacher_batch, cfg.teacher_lr, cfg.teacher_steps, generator(seed, "train", dev))
+    train_teacher(teacher, x_tr, y_tr, cfg.teacher_batch, cfg.teacher_lr, cfg.teacher_steps, generator(seed, "train", dev), fused=True)
     target_tr = hidden(x_tr)  # R x n_train x H
     u_te = uniforms(eval_gen, (R, x_te.shape[1], nb))
     xs_te = dict(zip(("id", "ood"), paired_sets(x_te, u_te, cfg.background), strict=True))
@@ -462,7 +467,7 @@ def distill_digits(cfg: DigitsDistillation, replicates: int, seed: int, *, devic
                 return torch.baddbmm(params[1], x, params[0])
             return mlp_heads(params, [torch.relu(h) for h in mlp_hidden(params, x)])[0]
 
-        _adam(params, cfg.lr, cfg.steps, distill_loss(lambda x: [rep(x)], x_tr, target_tr, cfg, generator(seed, "probe", dev)))
+        _adam(params, cfg.lr, cfg.steps, distill_loss(lambda x: [rep(x)], x_tr, target_tr, cfg, generator(seed, "probe", dev)), fused=True)
         with torch.no_grad():
             out = {}
             for tag, x in xs_te.items():

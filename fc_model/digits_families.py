@@ -37,8 +37,8 @@ Streams (sequential, in this order): ``eval``: the split, the test borders, the 
 borders; ``init``: the teachers, the students, the standard networks; ``train``: the teachers'
 batches, then the standard networks'; ``probe``: the students' batches. With one teacher width,
 one student width and no standard network, the teacher and the student are those of
-``distill_digits`` on the same seed (same draws in the same order; Adam's fused kernel, used here
-for cost, rounds differently from its default loop, so the two runs agree only to rounding). Each
+``distill_digits`` on the same seed (same draws in the same order, trained by the same fused Adam
+kernel; it rounds differently from torch's default Adam loop, and costs a fraction of it). Each
 family's networks train side by side with one optimiser on shared batches
 (``fc_model.digits.init_mlps``): each exactly as if alone. Results cross to the host once, at the end.
 """
