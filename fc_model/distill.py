@@ -95,7 +95,7 @@ def distill(cfg: Distillation, replicates: int, seed: int, *, device: str | torc
         grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
             for p, gr in zip(params, grads, strict=True):
-                p.sub_(cfg.lr * gr)
+                p.sub_(gr, alpha=cfg.lr)
     with torch.no_grad():
         ev = sample_latent(fm, generator(seed, "eval", dev), R, cfg.n_eval, paired_ood=True)
         fit = sample_latent(fm, generator(seed, "probe", dev), R, cfg.n_eval)
