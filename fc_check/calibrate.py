@@ -41,6 +41,7 @@ from typing import Any
 
 from fc_check.budget import PROFILES
 from fc_check.calibration import STUDIES, departures_named, run_study
+from fc_check.devices import export_freed_memory_settings
 
 
 def weakest_regimes(report_dir: Path) -> dict[str, dict[str, Any]]:
@@ -201,13 +202,9 @@ def main(argv: list[str] | None = None) -> int:
 # glibc's allocator maps each large block (above a threshold it adapts up to 32 MB) afresh and unmaps it
 # when freed, so every batch of the pools (Lemma 1.1's 100 000 samples per replicate, the simulators'
 # tensors) paid its pages again in the kernel: a third of the study's CPU time under ci on 2 cores was
-# system time. With these set before the process starts (its spawned workers inherit them), freed memory
-# is kept and reused. Other C libraries ignore the variables; a user's own setting is left alone.
-REUSE_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**34)}
-
-
+# system time. With glibc's variables set before the process starts (its spawned workers inherit them),
+# freed memory is kept and reused. Other C libraries ignore them; a user's own setting is left alone.
 if __name__ == "__main__":
-    if sys.platform.startswith("linux") and not any(k in os.environ for k in REUSE_MEMORY):
-        os.environ.update(REUSE_MEMORY)
+    if export_freed_memory_settings():
         os.execv(sys.executable, [sys.executable, "-m", "fc_check.calibrate", *sys.argv[1:]])
     sys.exit(main())

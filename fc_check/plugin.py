@@ -30,7 +30,7 @@ import pytest
 
 from fc_check.budget import DEFAULT_ALPHA, PROFILES, ErrorBudget, Profile
 from fc_check.catalogue import claim as lookup_claim
-from fc_check.devices import keep_freed_memory, threads_per_worker, worker_device
+from fc_check.devices import export_freed_memory_settings, keep_freed_memory, threads_per_worker, worker_device
 from fc_check.hypo import PROFILE_ENV
 from fc_check.plots import png
 from fc_check.report import SESSION_FILE, VERDICT_DIR, atomic_write, deduplicate, read_records, summarise, threshold_text, write_reports
@@ -143,7 +143,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if device == "cpu" and workerinput:
         n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
         torch.set_num_threads(threads_per_worker(n, os.cpu_count() or 1))
-    keep_freed_memory()  # every process that trains (a worker, or a run without xdist): fewer page faults, same arithmetic
+    if workerinput is None:
+        export_freed_memory_settings()  # before xdist starts its workers, which inherit the variables
+    keep_freed_memory()  # a run without xdist (in a worker the inherited variables already rule): fewer page faults, same arithmetic
     state = FcState(opts.profile, budget, opts.device, device, opts.report_dir, worker, workerinput is None, torch.__version__)
     config.stash[STATE] = state
     if state.is_controller:  # a fresh run starts from no verdicts (the folder itself was checked above)

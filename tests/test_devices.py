@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from fc_check.devices import keep_freed_memory, threads_per_worker, worker_device, worker_index
+from fc_check.devices import REUSE_MEMORY_ENV, export_freed_memory_settings, keep_freed_memory, threads_per_worker, worker_device, worker_index
 
 
 def test_worker_index() -> None:
@@ -68,3 +68,20 @@ def test_freed_memory_is_kept_for_reuse() -> None:
 def test_user_malloc_settings_are_left_to_rule() -> None:
     for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
         assert keep_freed_memory({name: "1"}) is False
+
+
+def test_freed_memory_settings_are_exported_for_started_processes() -> None:
+    env: dict[str, str] = {}
+    assert export_freed_memory_settings(env) is (sys.platform.startswith("linux"))
+    assert env == (REUSE_MEMORY_ENV if sys.platform.startswith("linux") else {})
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES"):
+        env = {name: "1"}
+        assert export_freed_memory_settings(env) is False and env == {name: "1"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or "GLIBC_TUNABLES" in os.environ
+                    or any(os.environ.get(k, v) != v for k, v in REUSE_MEMORY_ENV.items()), reason="Linux, without malloc settings of the user's")
+def test_this_run_exported_them() -> None:
+    """The plugin exported the variables before xdist started its workers (this process is one, or the controller itself)."""
+    for name, value in REUSE_MEMORY_ENV.items():
+        assert os.environ.get(name) == value
