@@ -85,3 +85,22 @@ def test_this_run_exported_them() -> None:
     """The plugin exported the variables before xdist started its workers (this process is one, or the controller itself)."""
     for name, value in REUSE_MEMORY_ENV.items():
         assert os.environ.get(name) == value
+
+
+_RUN_WITHOUT_XDIST = _MAPPED.replace("kept = keep_freed_memory() if sys.argv[1] == \"keep\" else False\n", "").replace(
+    "print(kept, libc.mallinfo2().hblks - before)", "assert libc.mallinfo2().hblks - before == 0")
+
+
+@pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc" or platform.libc_ver()[1] < "2.33",
+                    reason="glibc's allocator (mallinfo2 from 2.33)")
+def test_a_run_without_xdist_keeps_its_own_freed_memory(tmp_path) -> None:  # noqa: ANN001
+    """Without xdist no process inherits the exported variables, so the plugin's process itself must
+    be set through mallopt: a 30 MB block there comes from the heap."""
+    from tests.test_usage import _env, _pytest
+
+    body = "def test_block():\n" + "".join(f"    {line}\n" for line in _RUN_WITHOUT_XDIST.strip().splitlines() if "sys.argv" not in line)
+    (tmp_path / "test_block.py").write_text(body)
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["fc_check.plugin"]\n')
+    env = {k: v for k, v in _env().items() if k not in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")}
+    run = _pytest(["-p", "no:cacheprovider", "--fc-report", str(tmp_path / "report"), str(tmp_path / "test_block.py")], env, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
