@@ -30,8 +30,9 @@ Each figure is the median of REPEATS runs measured side by side in this one proc
   column over the product-and-sum ``fc_model.general`` uses.
 * freed_memory: a Figure 3(d)-sized ``train_general`` run (R = 12, 200 iterations) in a fresh
   process with glibc's allocator defaults over one with ``fc_check.devices.keep_freed_memory`` (what
-  the pytest plugin does in every process); the table adds each one's system time and page
-  faults. Linux with glibc only.
+  the pytest plugin does for its own process; its xdist workers inherit glibc's variables instead,
+  ``export_freed_memory_settings``); the table adds each one's system time and page faults. Linux
+  with glibc only.
 
 ``--only NAME ...`` runs the named rows alone (the names above, plus ``throughput``).
 """
@@ -53,6 +54,7 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
+from fc_check.devices import MALLOC_VARIABLES
 from fc_model import SGD, FeatureModel, Schedule, TheoryModel, simulate
 from fc_model.data import Sample, dictionary, generator, sample_latent
 from fc_model.general import GeneralSetting, general_data, train_general
@@ -264,7 +266,7 @@ print(kept, time.perf_counter() - t0, r1.ru_stime - r0.ru_stime, r1.ru_minflt - 
 def freed_memory(repeats: int = 3) -> dict[str, tuple[float, float, float]]:
     """Medians of (wall s, system s, page faults) of a second Figure 3(d)-sized run in fresh processes,
     alternating glibc's defaults and ``keep_freed_memory``; NaN where the call has no effect."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")}
+    env = {k: v for k, v in os.environ.items() if k not in MALLOC_VARIABLES}
     runs: dict[str, list[list[float]]] = {"default": [], "keep": []}
     for _ in range(repeats):
         for mode in runs:

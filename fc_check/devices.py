@@ -46,7 +46,13 @@ def threads_per_worker(n_workers: int, cpu_count: int) -> int:
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 MMAP_THRESHOLD_MAX = 32 * 2**20
 TRIM_THRESHOLD = 2**31 - 1
-USER_MALLOC_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
+MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")  # glibc's own: where set, they rule
+
+
+def _left_alone(environ: Mapping[str, str]) -> bool:
+    """Not Linux, or glibc's malloc variables already set (by the user, or exported by the process
+    that started this one): nothing to do here."""
+    return not sys.platform.startswith("linux") or any(k in environ for k in MALLOC_VARIABLES)
 
 
 # The same through glibc's variables, read when a process starts (so for the processes this one
@@ -61,7 +67,7 @@ def export_freed_memory_settings(environ: MutableMapping[str, str] | None = None
     from here on, on Linux, unless the user has set one of glibc's malloc variables. Returns
     whether it set them."""
     environ = os.environ if environ is None else environ
-    if not sys.platform.startswith("linux") or any(k in environ for k in USER_MALLOC_SETTINGS):
+    if _left_alone(environ):
         return False
     environ.update(REUSE_MEMORY_ENV)
     return True
@@ -77,7 +83,7 @@ def keep_freed_memory(environ: Mapping[str, str] | None = None) -> bool:
     by the user, or by ``export_freed_memory_settings`` in the process that started this one),
     which then rule."""
     environ = os.environ if environ is None else environ
-    if not sys.platform.startswith("linux") or any(k in environ for k in USER_MALLOC_SETTINGS):
+    if _left_alone(environ):
         return False
     try:
         libc = ctypes.CDLL(None)  # the C library this process already runs on
