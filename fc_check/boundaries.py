@@ -72,8 +72,9 @@ from __future__ import annotations
 
 import math
 import warnings
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -294,6 +295,62 @@ def bracket(cells: Cells, threshold: float, increasing: bool) -> tuple[float, fl
         if (ea < threshold <= eb) if increasing else (ea >= threshold > eb):
             return a, b
     return None
+
+
+@dataclass
+class CellPools:
+    """Cells drawn from a pool per axis value, for measuring a boundary's power on many runs.
+
+    A boundary's statistic is a crossing located by a sequential design, not one number per
+    replicate, so its P(FAIL) at a model is the share of whole runs that FAIL. Run afresh, each of
+    200 runs costs the whole design (the persistence boundary about 70 s on 2 cores). With these
+    pools, the first request for axis value ``x`` of a series runs ``size`` replicates there once
+    (one replicate-batched run, with a seed of its own per series and axis value, so pools are
+    independent across cells); every batch the design asks for at ``x`` is then ``replicates``
+    values drawn with replacement from that pool, with an index generator seeded by the batch's
+    seed. The runs then cost the pools of the axis values they visit (a few per series) instead of
+    200 designs. What is measured is P(FAIL) under the pools' law, each cell's pool standing for
+    its distribution, as the study's other power curves draw from a pool per strength; the pool's
+    own error (its mean's standard error is that of a cell of ``size`` replicates) shifts the curve
+    as it shifts theirs. Not for verdicts: a check run with pools reuses replicates across runs.
+
+    Mutable on purpose: one instance is shared by the runs of one model and strength, and holds the
+    pools they fill (``pools``) and the replicates run to fill them (``replicates_run``)."""
+
+    size: int
+    seed: int
+    pools: dict[tuple[Series, float], np.ndarray] = field(default_factory=dict)
+    replicates_run: int = 0
+
+    def __post_init__(self) -> None:
+        if self.size < 2:
+            raise ValueError(f"CellPools.size must be >= 2, got {self.size}")
+
+    def _key_seed(self, series: Series, x: float) -> int:
+        # stable across processes (no ``hash``): the series' parameters and the axis value name the pool
+        return (self.seed * 1_000_003 + zlib.crc32(f"{series.fixed!r}|{x:.9g}".encode())) % (2**31 - 1)
+
+    def drawing(self, sample: Sampler) -> Sampler:
+        """``sample`` with every batch drawn from the pool of its axis value (filled on first use)."""
+
+        def draw(x: float, series: Series, replicates: int, seed: int) -> np.ndarray:
+            key = (series, round(float(x), 12))
+            if key not in self.pools:
+                values = np.asarray(sample(x, series, self.size, self._key_seed(series, x))).ravel()
+                if values.size != self.size:
+                    raise ValueError(f"the sampler gave {values.size} values for a pool of {self.size}")
+                self.pools[key] = values
+                self.replicates_run += self.size
+            pool = self.pools[key]
+            idx = np.random.default_rng([self._key_seed(series, x), int(seed) % (2**63)]).integers(0, pool.size, replicates)
+            return pool[idx]
+
+        return draw
+
+
+def drawn_from(pools: CellPools | None, sample: Sampler) -> Sampler:
+    """``sample``, or with ``pools`` its batches drawn from a pool per axis value (power curves only)."""
+    return sample if pools is None else pools.drawing(sample)
 
 
 def run_design(spec: BoundarySpec, design: Design, index: int, sample: Sampler) -> Cells:

@@ -34,9 +34,12 @@ measures that promise instead of assuming it, with the suite's own checks:
   0.9 is placed beside the resolution the verdicts record (the noncentral-t figure), with the
   margin the pool measures there. After the declared grid, strengths are added by bisection between
   the two measured ones that bracket 0.9 (``power_refine``), and the record gives that bracket. A
-  check with findings that have no per-replicate sample (an exact identity, a boundary's crossing)
-  is measured on whole runs instead: P(FAIL) is the share of ``power_runs`` fresh-seed runs at its
-  own ``R`` on which it FAILs.
+  check with findings that have no per-replicate sample (an exact identity) is measured on whole
+  runs instead: P(FAIL) is the share of ``power_runs`` fresh-seed runs at its own ``R`` on which it
+  FAILs. A boundary (a crossing located by a sequential design) is measured on ``power_runs`` runs
+  whose cells are drawn from a pool per axis value (``fc_check.boundaries.CellPools``, of
+  ``max(power_pool, 4 R)`` replicates, as the other curves' pools): the runs then cost the axis
+  values they visit, not 200 designs.
 
 ``python -m fc_check.calibrate`` runs the study and writes ``calibration.json``; the report shows
 it in "How far to trust a verdict" whenever that file is in the report folder.
@@ -102,7 +105,7 @@ class StudyProfile:
     power_departures: tuple[str, ...] | None = None  # the departures studied (None: all)
     power_skip: tuple[str, ...] = ()  # tests (prefixes) left out of the power study for cost
     power_refine: int = 2  # strengths added by bisection between the two measured ones around P(FAIL) = 0.9
-    power_runs: int = 200  # per strength, fresh-seed runs of a check whose findings have no per-replicate sample (exact identities, boundaries)
+    power_runs: int = 200  # per strength, runs of a check whose findings have no per-replicate sample (exact identities: fresh seeds; boundaries: cell pools)
     # strengths measured in place of the departures' declared grids (``--strengths``, with one departure named): a
     # curve measured in parts, or only its paper's strength (the fresh-seed fail rate) where a strength costs hours
     power_strengths: tuple[float, ...] | None = None
@@ -1126,13 +1129,43 @@ def _exact_positions(pool: Pool) -> list[int]:
     return [pos for pos, f in enumerate(pool.findings) if pos not in sampled and f.method == "exact"]
 
 
+def draws_cell_pools(call: CheckCall) -> bool:
+    """Whether ``call``'s check takes ``pools`` (``fc_check.boundaries.CellPools``): a boundary, whose
+    P(FAIL) is measured on runs that draw their cells from a pool per axis value."""
+    try:
+        return "pools" in inspect.signature(call.fn).parameters
+    except (TypeError, ValueError):  # a callable without a signature
+        return False
+
+
+def runs_on_cell_pools(call: CheckCall, runs: int, size: int, level: float, device: str, seed0: int) -> tuple[list[Finding], list[bool], Any, float]:
+    """``runs`` runs of a boundary's check (seeds ``seed0 + 1`` on) whose cells are drawn from one
+    ``CellPools`` of ``size`` replicates per axis value, shared by the runs: the first run's findings,
+    whether each run FAILed, the pools and the seconds taken. The runs differ only in which replicates
+    their batches draw; each axis value a run visits is run once, here, for all of them."""
+    from fc_check.boundaries import CellPools
+
+    start = time.perf_counter()
+    pools = CellPools(size, seed0)
+    drawn = replace(call, kwargs={**call.kwargs, "pools": pools})
+    first: list[Finding] = []
+    failed: list[bool] = []
+    for i in range(runs):
+        out = drawn.run(call.regime.replicates, seed0 + 1 + i, level, device)
+        found = list(out.parts or out.findings)
+        first = first or found
+        failed.append(not all(f.passed for f in found))
+    return first, failed, pools, time.perf_counter() - start
+
+
 def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: StudyProfile, level: float, device: str, rng: np.random.Generator,
                  log: Callable[[str], None], wanted: list[str], runner: BatchRunner | None, sampled: bool | None = True) -> tuple[list[str], dict[str, Any]] | None:
     """P(FAIL) of ``call``'s check on its model moved by ``dep`` to strength ``s``, from a pool at that
     strength (with the claims it decides among ``wanted``), or None when it decides none of them.
     ``sampled``: whether the check's findings all carry per-replicate samples (None: unknown, and one
     run of the check at its ``R`` tells). A check with findings that do not is measured on whole runs:
-    P(FAIL) is the share of ``power_runs`` fresh-seed runs at its own ``R`` on which it FAILs. Exact
+    P(FAIL) is the share of ``power_runs`` fresh-seed runs at its own ``R`` on which it FAILs; a
+    boundary's runs draw their cells from pools per axis value (``runs_on_cell_pools``). Exact
     findings beside sampled ones are checked on every batch of the pool (see ``_unsampled``): where
     one FAILed on some batch, the strength is measured on whole runs instead."""
     R = call.regime.replicates
@@ -1150,6 +1183,16 @@ def _power_point(call: CheckCall, dep: Any, s: float, refined: bool, study: Stud
         return claims, {"strength": s, "fail": fails, "predicted_fail": None, "statistics": [], "pool": runs.replicates, "runs": len(runs.batch_failed),
                         "seconds": round(runs.seconds, 1), "refined": refined, **({"whole_runs_because": why} if why else {})}
 
+    if draws_cell_pools(call):
+        size = max(study.power_pool, 4 * R)
+        first, failed, pools, seconds = runs_on_cell_pools(moved, study.power_runs, size, level, device, seed0=SEED0 + 10_000)
+        claims = [c for c in dict.fromkeys(f.claim for f in first) if c in wanted]
+        if not claims:
+            return None
+        fails = rate(sum(failed), len(failed))
+        log(f"{tag} P(FAIL) = {fails['rate']:.3f} ({len(failed)} runs drawn from {len(pools.pools)} cell pools of {size}, {seconds:.0f} s)")
+        return claims, {"strength": s, "fail": fails, "predicted_fail": None, "statistics": [], "pool": pools.replicates_run, "runs": len(failed),
+                        "cell_pools": {"per_cell": size, "cells": len(pools.pools)}, "seconds": round(seconds, 1), "refined": refined}
     if sampled is None:
         probe = run_pool(moved, R, R, level, device, seed0=SEED0 + 10_000, runner=runner)
         sampled = not _unsampled(probe)

@@ -95,12 +95,19 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"claim": c, "statistic": "; ".join(x["statistic"] for x in at_paper["statistics"]) if at_paper else "", "regime": "pinned",
                      "method": "", "bound": "", "n": "", "pool": at_paper.get("pool") if at_paper else "", "skewness": None, "kurtosis": None,
                      "note": f"levels not calibrated: {why.get(c, 'no level pool in this study')}",
-                     "fresh_fail": (f"{_fmt_rate(fail_at)} at the paper's strength ({'whole runs' if at_paper.get('runs') else 'drawn from the power pool'}"
+                     "fresh_fail": (f"{_fmt_rate(fail_at)} at the paper's strength ({_how_measured(at_paper)}"
                                     + (f"; its exact findings held on all {at_paper['exact_held']['batches']} of the pool's batches" if at_paper.get("exact_held") else "")
                                     + ")" if fail_at else ""),
                      "detected": _detected(p),
                      "resolution": ", ".join(f"{r:.3g}" for r in res)})
     return rows
+
+
+def _how_measured(point: dict[str, Any]) -> str:
+    """How a power point's P(FAIL) was measured, in words."""
+    if point.get("cell_pools"):
+        return f"{point['runs']} runs drawing their cells from pools of {point['cell_pools']['per_cell']} replicates per axis value"
+    return "whole runs" if point.get("runs") else "drawn from the power pool"
 
 
 def _detected(curve: dict[str, Any]) -> str:
@@ -151,8 +158,12 @@ def power_plots(cal: dict[str, Any]) -> list[dict[str, str]]:
         where = f" (merged: measured on commit {m.get('commit')}, {m.get('device')}, {m.get('created')})" if m and m.get("commit") != cal.get("commit") else ""
         refused = [x for x in p["points"] if x.get("refused")]
         ends = f"; at s = {refused[0]['strength']:g} the check refuses its regime ({refused[0]['refused']}), so the curve ends there" if refused else ""
-        runs = sorted({x["runs"] for x in pts if x.get("runs")})
+        runs = sorted({x["runs"] for x in pts if x.get("runs") and not x.get("cell_pools")})
+        pooled = sorted({x["runs"] for x in pts if x.get("cell_pools")})
+        per_cell = sorted({x["cell_pools"]["per_cell"] for x in pts if x.get("cell_pools")})
         how = (f"; P(FAIL) as the share of {'/'.join(map(str, runs))} whole fresh-seed runs per strength" if runs else "") + (
+            f"; P(FAIL) as the share of {'/'.join(map(str, pooled))} runs per strength drawn from pools of "
+            f"{'/'.join(map(str, per_cell))} replicates per cell" if pooled else "") + (
             "; its exact findings held on every batch of the pools" if any(x.get("exact_held") for x in pts) else "") + (
             f"; joined from {p['joined_parts']} parts measured apart" if p.get("joined_parts", 1) > 1 else "")
         out.append({"title": f"Power along '{p['departure']}': {', '.join(p['claims'])}{where}{how}{ends}", "png": png(draw)})

@@ -54,8 +54,9 @@ def contamination_sampler(make_model: SlopeModel, device: str, length: float = 1
     return sample
 
 
-def check_contamination_boundary(make_model: SlopeModel, design: Design, *, level: float, device: str, length: float = 1.0) -> Outcome:
-    return boundaries.check(SPEC, design, contamination_sampler(make_model, device, length), level)
+def check_contamination_boundary(make_model: SlopeModel, design: Design, *, level: float, device: str, length: float = 1.0,
+        pools: boundaries.CellPools | None = None) -> Outcome:
+    return boundaries.check(SPEC, design, boundaries.drawn_from(pools, contamination_sampler(make_model, device, length)), level)
 
 
 def test_contamination_boundary(fc) -> None:

@@ -46,8 +46,9 @@ def onset_sampler(make_model: MakeModel, device: str) -> boundaries.Sampler:
     return sample
 
 
-def check_onset_boundary(make_model: MakeModel, design: Design, *, level: float, device: str) -> Outcome:
-    return boundaries.check(SPEC, design, onset_sampler(make_model, device), level)
+def check_onset_boundary(make_model: MakeModel, design: Design, *, level: float, device: str,
+        pools: boundaries.CellPools | None = None) -> Outcome:
+    return boundaries.check(SPEC, design, boundaries.drawn_from(pools, onset_sampler(make_model, device)), level)
 
 
 def test_onset_boundary(fc) -> None:

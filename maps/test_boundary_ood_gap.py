@@ -42,8 +42,9 @@ def gap_sampler(make_model: MakeModel, device: str, length: float = 1.0) -> boun
     return sample
 
 
-def check_ood_gap_boundary(make_model: MakeModel, design: Design, *, level: float, device: str, length: float = 1.0) -> Outcome:
-    return boundaries.check(SPEC, design, gap_sampler(make_model, device, length), level)
+def check_ood_gap_boundary(make_model: MakeModel, design: Design, *, level: float, device: str, length: float = 1.0,
+        pools: boundaries.CellPools | None = None) -> Outcome:
+    return boundaries.check(SPEC, design, boundaries.drawn_from(pools, gap_sampler(make_model, device, length)), level)
 
 
 def test_ood_gap_boundary(fc) -> None:

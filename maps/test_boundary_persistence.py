@@ -56,8 +56,9 @@ def persistence_sampler(make_model: MakeModel, device: str, length: float = 1.0)
     return sample
 
 
-def check_persistence_boundary(make_model: MakeModel, design: Design, *, level: float, device: str, length: float = 1.0) -> Outcome:
-    return boundaries.check(SPEC, design, persistence_sampler(make_model, device, length), level)
+def check_persistence_boundary(make_model: MakeModel, design: Design, *, level: float, device: str, length: float = 1.0,
+        pools: boundaries.CellPools | None = None) -> Outcome:
+    return boundaries.check(SPEC, design, boundaries.drawn_from(pools, persistence_sampler(make_model, device, length)), level)
 
 
 # A finding, recorded, not hidden: the test is a strict xfail where it was measured, so the day the

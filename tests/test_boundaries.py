@@ -229,3 +229,40 @@ def test_zero_mean_background_puts_the_gap_boundary_beyond_the_axis() -> None:
     design = Design(widths(64), (2 / 16, 8 / 16, 1.0), 8, 3, 1 / 16)
     r = B.run_series(OOD_GAP, design, 0, boundary_ood_gap.gap_sampler(mu.zero_mean_background, "cpu"), TEST_LEVEL)
     assert r.crossing.low >= 1.0 and r.crossing.high == math.inf and not r.outside, r.crossing  # no gap anywhere on the axis
+
+
+# --- cell pools: a boundary's power measured on runs drawn from a pool per axis value ---------------
+
+
+def test_cell_pools_run_each_axis_value_once_and_draw_every_batch_from_its_pool() -> None:
+    """Runs of a design sharing one ``CellPools`` run each (series, axis value) once, with a pool of its
+    own size and seed; each batch is drawn from that pool by an index generator its own seed names, so
+    two runs with different seeds draw different batches and the same seeds draw the same ones."""
+    calls: list[tuple[float, int, int]] = []
+    inner = _logistic_sampler(0.7, 30.0)
+
+    def counted(x: float, series: B.Series, n: int, seed: int) -> np.ndarray:
+        calls.append((x, n, seed))
+        return inner(x, series, n, seed)
+
+    pools = B.CellPools(size=256, seed=5)
+    design = Design(widths(32, 64), (0.5, 0.75, 1.0), 64, 8, 1 / 16, coarse_replicates=32)
+    first = [B.run_design(PERSISTENCE, replace(design, seed=s), i, pools.drawing(counted)) for s in (1, 2) for i in (0, 1)]
+    keys = [(x, n) for x, n, _ in calls]
+    assert all(n == 256 for _, n in keys) and len(set(calls)) == len(calls) == len(pools.pools)  # one run per cell, never twice
+    assert pools.replicates_run == 256 * len(pools.pools)
+    assert len({seed for _, _, seed in calls}) == len(calls)  # independent pools across cells and series
+    for k, cells in enumerate(first):
+        series = design.series[k % 2]
+        for x, _, values in cells.batches:
+            assert values.size in (32, 64) and np.isin(values, pools.pools[(series, x)]).all()
+    # same seeds, same draws; the two runs (design seeds 1 and 2) drew differently
+    again = B.run_design(PERSISTENCE, replace(design, seed=1), 0, pools.drawing(counted))
+    assert [v.tolist() for *_, v in again.batches] == [v.tolist() for *_, v in first[0].batches]
+    assert [v.tolist() for *_, v in first[0].batches] != [v.tolist() for *_, v in first[2].batches]
+    assert len(calls) == len(pools.pools)  # the rerun found every pool filled
+    assert B.drawn_from(None, inner) is inner
+    with pytest.raises(ValueError, match="size must be >= 2"):
+        B.CellPools(size=1, seed=0)
+    with pytest.raises(ValueError, match="gave 3 values for a pool of 8"):
+        B.CellPools(size=8, seed=0).drawing(lambda x, s, n, seed: np.zeros(3))(0.5, design.series[0], 4, 0)

@@ -11,6 +11,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -638,3 +639,49 @@ def test_the_fits_of_one_check_are_counted_once_per_draw(monkeypatch: pytest.Mon
     fits[1] = (fits[1][0], SimpleNamespace(replicates=32), fits[1][2])
     joined, _ = cal._fits_fail_rate(fits, np.random.default_rng(0), 400)  # type: ignore[arg-type]
     assert joined["union_bound"] and joined["misses"] is None and joined["at_least"] <= joined["rate"] <= joined["ci"][1]
+
+
+@dataclass(frozen=True)
+class _Crossing:
+    """Where a synthetic persistence-like share crosses 1/2 (the map's region: below 1)."""
+
+    x0: float = 1.25
+
+
+def _check_demo_boundary(where: _Crossing, design: Any, *, level: float, device: str, pools: Any = None) -> Outcome:
+    """A boundary check on a synthetic decreasing share (logit slope 30) with its crossing at ``where.x0``."""
+    from fc_check import boundaries
+
+    def sample(x: float, series: Any, n: int, seed: int) -> np.ndarray:
+        return np.random.default_rng(seed).random(n) < 1 / (1 + math.exp(30.0 * (x - where.x0)))
+
+    return boundaries.check(boundaries.PERSISTENCE, design, boundaries.drawn_from(pools, sample), level)
+
+
+def test_power_of_a_boundary_is_measured_on_runs_drawn_from_cell_pools(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A boundary's crossing has no per-replicate sample, so its P(FAIL) is the share of runs that FAIL;
+    the runs draw their cells from one pool per axis value (``CellPools``) instead of running 200
+    designs: every strength records its runs, the pools it filled and their size. The synthetic
+    crossing clears the region's edge at 1.25 (PASS on nearly every run) and sits inside it at 0.65 (FAIL)."""
+    from fc_check import departures
+    from fc_check.boundaries import Design, widths
+
+    def moved(call: cal.CheckCall, s: float) -> cal.CheckCall:
+        return replace(call, args=(_Crossing(1.25 - s), *call.args[1:]))
+
+    demo = departures.Departure("demo-crossing", "s", (0.0, 0.6), ("tests/demo.py::test_demo_boundary",), moved)
+    monkeypatch.setattr(departures, "DEPARTURES", (demo,))
+    design = Design(widths(64), (0.5, 1.0, 1.5), 64, 6, 1 / 8, coarse_replicates=32)
+    call = cal.CheckCall("tests/demo.py::test_demo_boundary", "tests/demo.py", _check_demo_boundary, (_Crossing(), design))
+    assert cal.draws_cell_pools(call) and not cal.draws_cell_pools(cal.CheckCall("x", "x", _check_demo_exact_and_sampled, (_DemoRegime(),)))
+    study = replace(cal.STUDIES["ci"], power_pool=64, power_runs=40, power_departures=None, power_skip=(), power_refine=0)
+    (curve,) = cal.power_study([call], study, 1e-2, "cpu", np.random.default_rng(0), lambda s: None, ["boundary/theorem-4.1/persistence"], heavy=False)
+    at0, at_far = curve["points"]
+    for p in (at0, at_far):
+        assert p["runs"] == 40 and p["cell_pools"]["per_cell"] == 256  # 4 R: the other curves' pool size
+        assert p["pool"] == 256 * p["cell_pools"]["cells"] and 3 <= p["cell_pools"]["cells"] <= 8  # the coarse pass and a few more, not 40 designs
+    assert at0["fail"]["rate"] <= 0.1 and at_far["fail"]["rate"] == 1.0
+    from fc_check.trust import power_plots
+
+    (plot,) = power_plots({"power": [curve]})
+    assert "40 runs per strength drawn from pools of 256 replicates per cell" in plot["title"]
