@@ -24,7 +24,7 @@ same departure and test is replaced, or joined point by point where it was measu
 measured on a GPU or overnight, join the ``ci`` study's report. ``--strengths S ...`` (with one
 ``--power-along`` departure) measures those strengths in place of the departure's declared grid: a
 curve in parts, or only its paper's strength (the check's fresh-seed fail rate) where one strength
-costs hours (a boundary's 200 whole runs).
+costs long (a costly family's pool on 2 CPU cores).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                          "included unless --no-heavy")
     ap.add_argument("--strengths", nargs="+", type=float, default=None, metavar="S",
                     help="with one --power-along departure: measure these strengths in place of its declared grid (a curve in parts, "
-                         "or only the paper's strength, the fresh-seed fail rate, where a strength costs hours); merge the parts with --merge-from")
+                         "or only the paper's strength, the fresh-seed fail rate, where a strength costs long); merge the parts with --merge-from")
     ap.add_argument("--write-levels", action="store_true", help=f"write the calibrated levels into {TABLE_PATH.name}")
     ap.add_argument("--merge-from", nargs="+", type=Path, default=None, metavar="FILE",
                     help="run no study: merge the power curves of these calibration.json files (e.g. the costly families', measured on a GPU "

@@ -103,6 +103,10 @@ def statistic_rows(cal: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _strengths_of(points: list[dict[str, Any]]) -> str:
+    return " (s = " + ", ".join(f"{x['strength']:g}" for x in points) + ")"
+
+
 def _how_measured(point: dict[str, Any]) -> str:
     """How a power point's P(FAIL) was measured, in words."""
     if point.get("cell_pools"):
@@ -158,12 +162,16 @@ def power_plots(cal: dict[str, Any]) -> list[dict[str, str]]:
         where = f" (merged: measured on commit {m.get('commit')}, {m.get('device')}, {m.get('created')})" if m and m.get("commit") != cal.get("commit") else ""
         refused = [x for x in p["points"] if x.get("refused")]
         ends = f"; at s = {refused[0]['strength']:g} the check refuses its regime ({refused[0]['refused']}), so the curve ends there" if refused else ""
-        runs = sorted({x["runs"] for x in pts if x.get("runs") and not x.get("cell_pools")})
-        pooled = sorted({x["runs"] for x in pts if x.get("cell_pools")})
-        per_cell = sorted({x["cell_pools"]["per_cell"] for x in pts if x.get("cell_pools")})
-        how = (f"; P(FAIL) as the share of {'/'.join(map(str, runs))} whole fresh-seed runs per strength" if runs else "") + (
+        whole = [x for x in pts if x.get("runs") and not x.get("cell_pools")]
+        drawn = [x for x in pts if x.get("cell_pools")]
+        runs = sorted({x["runs"] for x in whole})
+        pooled = sorted({x["runs"] for x in drawn})
+        per_cell = sorted({x["cell_pools"]["per_cell"] for x in drawn})
+
+        mixed = bool(whole and drawn)  # a curve joined from parts measured both ways: say which points each gave
+        how = (f"; P(FAIL) as the share of {'/'.join(map(str, runs))} whole fresh-seed runs per strength{_strengths_of(whole) if mixed else ''}" if runs else "") + (
             f"; P(FAIL) as the share of {'/'.join(map(str, pooled))} runs per strength drawn from pools of "
-            f"{'/'.join(map(str, per_cell))} replicates per cell" if pooled else "") + (
+            f"{'/'.join(map(str, per_cell))} replicates per cell{_strengths_of(drawn) if mixed else ''}" if pooled else "") + (
             "; its exact findings held on every batch of the pools" if any(x.get("exact_held") for x in pts) else "") + (
             f"; joined from {p['joined_parts']} parts measured apart" if p.get("joined_parts", 1) > 1 else "")
         out.append({"title": f"Power along '{p['departure']}': {', '.join(p['claims'])}{where}{how}{ends}", "png": png(draw)})

@@ -685,3 +685,7 @@ def test_power_of_a_boundary_is_measured_on_runs_drawn_from_cell_pools(monkeypat
 
     (plot,) = power_plots({"power": [curve]})
     assert "40 runs per strength drawn from pools of 256 replicates per cell" in plot["title"]
+    # a curve joined from a whole-run point and pooled ones says which strengths each measured
+    whole = {k: v for k, v in at0.items() if k != "cell_pools"}
+    (plot,) = power_plots({"power": [{**curve, "points": [whole, at_far]}]})
+    assert "40 whole fresh-seed runs per strength (s = 0)" in plot["title"] and "replicates per cell (s = 0.6)" in plot["title"]
