@@ -56,7 +56,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import special
@@ -67,6 +67,9 @@ from fc_check.levels import calibrated_tails, level_at
 from fc_check.levels import key as level_key
 from fc_check.stats import Sample
 from fc_check.verdict import Finding, Outcome
+
+if TYPE_CHECKING:  # for annotations; runs_on_cell_pools imports it where a boundary's power is measured
+    from fc_check.boundaries import CellPools
 
 LEVELS = (0.1, 0.01, 0.001, 1e-4)
 CP_LEVEL = 0.05  # two-sided level of the Clopper-Pearson interval on each measured rate (a description, not an assertion)
@@ -1138,7 +1141,7 @@ def draws_cell_pools(call: CheckCall) -> bool:
         return False
 
 
-def runs_on_cell_pools(call: CheckCall, runs: int, size: int, level: float, device: str, seed0: int) -> tuple[list[Finding], list[bool], Any, float]:
+def runs_on_cell_pools(call: CheckCall, runs: int, size: int, level: float, device: str, seed0: int) -> tuple[list[Finding], list[bool], CellPools, float]:
     """``runs`` runs of a boundary's check (seeds ``seed0 + 1`` on) whose cells are drawn from one
     ``CellPools`` of ``size`` replicates per axis value, shared by the runs: the first run's findings,
     whether each run FAILed, the pools and the seconds taken. The runs differ only in which replicates

@@ -167,7 +167,6 @@ def power_plots(cal: dict[str, Any]) -> list[dict[str, str]]:
         runs = sorted({x["runs"] for x in whole})
         pooled = sorted({x["runs"] for x in drawn})
         per_cell = sorted({x["cell_pools"]["per_cell"] for x in drawn})
-
         mixed = bool(whole and drawn)  # a curve joined from parts measured both ways: say which points each gave
         how = (f"; P(FAIL) as the share of {'/'.join(map(str, runs))} whole fresh-seed runs per strength{_strengths_of(whole) if mixed else ''}" if runs else "") + (
             f"; P(FAIL) as the share of {'/'.join(map(str, pooled))} runs per strength drawn from pools of "
