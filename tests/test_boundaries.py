@@ -248,8 +248,7 @@ def test_cell_pools_run_each_axis_value_once_and_draw_every_batch_from_its_pool(
     pools = B.CellPools(size=256, seed=5)
     design = Design(widths(32, 64), (0.5, 0.75, 1.0), 64, 8, 1 / 16, coarse_replicates=32)
     first = [B.run_design(PERSISTENCE, replace(design, seed=s), i, pools.drawing(counted)) for s in (1, 2) for i in (0, 1)]
-    keys = [(x, n) for x, n, _ in calls]
-    assert all(n == 256 for _, n in keys) and len(set(calls)) == len(calls) == len(pools.pools)  # one run per cell, never twice
+    assert all(n == 256 for _, n, _ in calls) and len(set(calls)) == len(calls) == len(pools.pools)  # one run per cell, never twice
     assert pools.replicates_run == 256 * len(pools.pools)
     assert len({seed for _, _, seed in calls}) == len(calls)  # independent pools across cells and series
     for k, cells in enumerate(first):
