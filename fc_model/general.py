@@ -143,6 +143,28 @@ def init_params(cfg: GeneralSetting, gen: torch.Generator, R: int, dtype: torch.
     return params
 
 
+def through_activation(act: Activation, grad: torch.Tensor, pre: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """``grad * sigma'(pre)``, given ``out = sigma(pre)``: autograd's own backward kernels (so its
+    conventions: 0 at ReLU's kink, the slope at leaky ReLU's, GELU's exact form, softplus linear
+    above its threshold 20), but for ReLU and identity. ``grad`` may be overwritten."""
+    name = act.name
+    if name == "relu":
+        return grad.mul_(torch.sign(out))  # one float kernel; ReLU's threshold_backward is several times slower on CPU
+    if name == "identity":
+        return grad
+    if name == "leaky_relu":
+        return torch.ops.aten.leaky_relu_backward(grad, pre, act.slope, False)
+    if name == "gelu":
+        return torch.ops.aten.gelu_backward(grad, pre)
+    if name == "sigmoid":
+        return torch.ops.aten.sigmoid_backward(grad, out)
+    if name == "tanh":
+        return torch.ops.aten.tanh_backward(grad, out)
+    if name == "softplus":
+        return torch.ops.aten.softplus_backward(grad, pre, 1.0, 20.0)
+    raise ValueError(f"unknown activation {name!r}")
+
+
 def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> GeneralResult:
     """Full-batch training of ``replicates`` networks batched on dimension 0 (AdamW or SGD with momentum).
 
@@ -165,24 +187,34 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
     trainable = [p for pair in zip(weights, biases, strict=True) for p in pair]
     if cfg.freeze_output:
         trainable = trainable[:-2]  # the output layer (weights and bias) keeps its values, as the authors' requires_grad = False
-    params = [p.requires_grad_(True) for p in trainable]
     W1t, b1 = weights[0], biases[0]
     hidden = list(zip(weights[1:-1], biases[1:-1], strict=True))
     Wout_t, bout = weights[-1], biases[-1]
+    Mt = M.transpose(1, 2).contiguous()  # R x (k_core + k_bg) x d
+    # SGD (with momentum and coupled weight decay) is linear in the weights, the gradient and its
+    # buffer, and the gradient of W1^T lies in the span of M's columns; so the latent weights
+    # P = M^T W1^T follow SGD on their own, with the same settings and the gradient M^T dL/dW1^T.
+    # SGD then trains P itself: two products of the first layer's size fewer a step, and an update
+    # a quarter the size (``tests/test_model.py`` checks the run against SGD on W1 in input space).
+    # AdamW acts coordinate by coordinate in input space, so there W1 itself is trained.
+    latent = cfg.optimizer == "sgd"
+    if latent:
+        trainable[0] = torch.bmm(Mt, W1t)
+    params = [p.requires_grad_(True) for p in trainable]
+    first = params[0]  # W1^T (R x d x width) or, under SGD, P (R x (k_core + k_bg) x width)
     if cfg.optimizer == "adamw":
         opt: torch.optim.Optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     else:
         opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    Mt = M.transpose(1, 2).contiguous()  # R x (k_core + k_bg) x d
 
     def latent_weights() -> torch.Tensor:
         """``M^T W1^T`` (``R x (k_core + k_bg) x width``): row ``i`` is every neuron's projection on feature ``i``."""
-        return torch.bmm(Mt, W1t)
+        return first if latent else torch.bmm(Mt, first)
 
     def last_hidden(latent: torch.Tensor, P: torch.Tensor) -> torch.Tensor:
         """Pre-activations of the last hidden layer (``R x n x width``)."""
         # x W1^T = (z M^T) W1^T = z (M^T W1^T): the same first layer applied to x = M z, with a third
-        # of the multiply-adds (d = 256 against k_core + k_bg = 64). W1 itself, and the optimiser, stay in input space.
+        # of the multiply-adds (d = 256 against k_core + k_bg = 64). Under AdamW, W1 itself and the optimiser stay in input space.
         pre = torch.baddbmm(b1, latent, P)
         for Wt, b in hidden:
             pre = torch.baddbmm(b, activate(cfg.activation, pre), Wt)
@@ -191,8 +223,9 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
     def output(pre: torch.Tensor) -> torch.Tensor:
         # The one-unit output layer as a product and a sum over the width, not a batched product with
         # one column: on CPU that bmm, and above all its weight gradient h^T g (a transposed operand
-        # and one column), took about as long as the first layer's full product. Activation, output
-        # layer and their gradients: 9.9 ms against 20.6 ms a step at R = 12, n = 1000, width 256.
+        # and one column), took about as long as the first layer's full product under autograd
+        # (activation, output layer and their gradients: 9.9 ms against 20.6 ms a step at R = 12,
+        # n = 1000, width 256). ``backprop`` below takes h^T g as a row, g^T h, for the same reason.
         return (activate(cfg.activation, pre) * Wout_t.transpose(1, 2)).sum(-1) + bout.squeeze(-1)
 
     def loss_of(f: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -215,17 +248,62 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
             own = torch.sign(Wout_t.squeeze(-1))  # R x width: the class each neuron votes for
             asym = (own * (rate_pos - rate_neg)).mean(-1)
         steps.append(step)
-        rows.append((core, bg, train_loss.detach(), ood, asym))
+        rows.append((core, bg, train_loss.clone(), ood, asym))
+
+    # The gradients are written by hand (``backprop``) into buffers the optimiser reads as ``.grad``:
+    # on a CPU, a few replicates at a time, so that the ``n x width`` activations and their
+    # gradients stay in cache. Autograd over the whole batch made about eight passes over
+    # ``R x n x width`` tensors (12 MB at R = 12) a step, as costly as the products themselves.
+    # ``tests/test_model.py`` checks the runs against plain autograd loops, every activation included.
+    grads = [torch.zeros_like(p) for p in params]
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    chunk = R if dev.type != "cpu" else max(1, (1 << 20) // (cfg.n_train * cfg.width))
+    train_loss = torch.empty(R, dtype=dtype, device=dev)
+    M_rows = M.contiguous()  # R x d x (k_core + k_bg)
+
+    def backprop(s: slice) -> None:
+        """Forward and backward for replicates ``s``: their training loss, and every trainable
+        parameter's gradient of it (the mean over the training set) into ``grads``."""
+        zs, ys = z[s], y[s]
+        P = first[s] if latent else torch.bmm(Mt[s], first[s])
+        pres = [torch.baddbmm(b1[s], zs, P)]
+        outs = [activate(cfg.activation, pres[0])]
+        for Wt, b in hidden:
+            pres.append(torch.baddbmm(b[s], outs[-1], Wt[s]))
+            outs.append(activate(cfg.activation, pres[-1]))
+        w_row = Wout_t[s].transpose(1, 2)  # c x 1 x width
+        f = (outs[-1] * w_row).sum(-1) + bout[s].squeeze(-1)
+        margin = ys * f
+        train_loss[s] = loss_of(f, ys)
+        if cfg.loss == "logistic":  # d softplus(-m) / dm = -sigmoid(-m); softplus is linear above its threshold 20, as torch's
+            slope = torch.where(margin < -20, torch.ones_like(margin), torch.sigmoid(-margin))
+        else:  # d relu(1 - m) / dm = -1{1 - m > 0}, 0 at the kink (as autograd)
+            slope = (1 - margin).clamp_min_(0).sign_()
+        g_f = slope.mul_(ys).mul_(-1.0 / cfg.n_train)  # d mean loss / d f, c x n
+        if not cfg.freeze_output:
+            k = len(grads) - 2
+            torch.bmm(g_f.unsqueeze(1), outs[-1], out=grads[k][s].view(g_f.shape[0], 1, -1))  # h^T g as a row: c x 1 x width
+            torch.sum(g_f, -1, out=grads[k + 1][s].view(-1))
+        delta = through_activation(cfg.activation, g_f.unsqueeze(-1) * w_row, pres[-1], outs[-1])
+        for layer in range(len(pres) - 1, 0, -1):  # the hidden layers, last first: layer l reads outs[l - 1]
+            torch.bmm(outs[layer - 1].transpose(1, 2), delta, out=grads[2 * layer][s])
+            torch.sum(delta, 1, keepdim=True, out=grads[2 * layer + 1][s])
+            delta = through_activation(cfg.activation, torch.bmm(delta, hidden[layer - 1][0][s].transpose(1, 2)), pres[layer - 1], outs[layer - 1])
+        torch.sum(delta, 1, keepdim=True, out=grads[1][s])
+        if latent:
+            torch.bmm(zs.transpose(1, 2), delta, out=grads[0][s])  # dL/dP = z^T delta
+        else:
+            torch.bmm(M_rows[s], torch.bmm(zs.transpose(1, 2), delta), out=grads[0][s])  # dL/dW1^T = M (z^T delta): x = M z
 
     for it in range(cfg.iterations + 1):
-        P = latent_weights()
-        loss = loss_of(output(last_hidden(z, P)), y)
+        with torch.no_grad():
+            for i in range(0, R, chunk):
+                backprop(slice(i, min(R, i + chunk)))
         if it % cfg.record_every == 0 or it == cfg.iterations:
-            record(it, loss, P.detach())
+            record(it, train_loss, latent_weights().detach())
         if it == cfg.iterations:
             break
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
         opt.step()
     names = ("core", "bg", "train", "ood", "asym")
     host = to_host({n: torch.stack(c) for n, c in zip(names, zip(*rows, strict=True), strict=True)})  # one crossing to the host

@@ -23,9 +23,11 @@ from fc_model import (
     second_layer,
     simulate,
 )
+from fc_model.config import ACTIVATIONS
 from fc_model.data import label_background_correlation
 from fc_model.distill import Distillation
 from fc_model.general import GeneralSetting, train_general
+from fc_model.network import activate
 from fc_model.simulate import resolve_device
 
 
@@ -183,19 +185,23 @@ def test_sampler_workspace_gives_the_same_draws_and_is_validated() -> None:
         sample_latent(fm, generator(5, "train"), 4, 7, workspace=torch.empty(10))
 
 
-@pytest.mark.parametrize("variant", ["theory-matching", "depth-3"])
+@pytest.mark.parametrize("variant", ["theory-matching", "depth-3", *(f"depth-3-{a}" for a in ACTIVATIONS if a != "relu"), "hinge-adamw-gelu"])
 def test_general_variants_equal_a_plain_loop(variant: str) -> None:
-    """The hinge / SGD-momentum / frozen-output / signed-core switches and extra hidden layers run
-    through the same batched loop; per replicate, a plain loop on ``x = M z`` (the authors' script's
-    structure: linear layers with biases, the activation between them) gives the same run (float64)."""
+    """The hinge / SGD-momentum / frozen-output / signed-core switches, extra hidden layers and every
+    activation run through the same batched loop, whose gradients are written by hand; per replicate,
+    a plain autograd loop on ``x = M z`` (the authors' script's structure: linear layers with biases,
+    the activation between them) gives the same run (float64)."""
     from fc_model.data import orthonormal_columns
     from fc_model.general import general_data, init_params
 
+    small = {"iterations": 5, "width": 8, "n_train": 20, "n_test": 20, "record_every": 5, "d": 80}
     if variant == "theory-matching":
-        cfg = GeneralSetting(iterations=5, width=8, n_train=20, n_test=20, record_every=5, d=80, loss="hinge", optimizer="sgd",
-                             freeze_output=True, core="signed", lr=0.05)
-    else:
-        cfg = GeneralSetting(iterations=5, width=8, n_train=20, n_test=20, record_every=5, d=80, layers=3)
+        cfg = GeneralSetting(**small, loss="hinge", optimizer="sgd", freeze_output=True, core="signed", lr=0.05)
+    elif variant == "hinge-adamw-gelu":  # a trained output layer under the hinge, with a smooth activation
+        cfg = GeneralSetting(**small, loss="hinge", activation=Activation("gelu"), lr=0.05)
+    else:  # lr 0.05: the weights move enough in 5 steps that a wrong derivative shows
+        name = variant.removeprefix("depth-3").removeprefix("-") or "relu"
+        cfg = GeneralSetting(**small, layers=3, activation=Activation(name, 0.2), lr=0.05)
     R, seed, f64 = 2, 3, torch.float64
     res = train_general(cfg, R, seed, dtype=f64)
     M = orthonormal_columns(generator(seed, "dictionary"), R, cfg.d, cfg.k_core + cfg.k_bg, f64)
@@ -218,7 +224,7 @@ def test_general_variants_equal_a_plain_loop(variant: str) -> None:
         def net(x: torch.Tensor, layers: list[torch.Tensor] = layers) -> torch.Tensor:
             h = x @ layers[0].T + layers[1]
             for i in range(2, len(layers), 2):
-                h = torch.relu(h) @ layers[i].T + layers[i + 1]
+                h = activate(cfg.activation, h) @ layers[i].T + layers[i + 1]
             return h.squeeze(-1)
 
         def loss(x: torch.Tensor, labels: torch.Tensor, net=net) -> torch.Tensor:  # noqa: ANN001
@@ -237,7 +243,7 @@ def test_general_variants_equal_a_plain_loop(variant: str) -> None:
             torch.testing.assert_close(res.train_loss[-1, r], loss(x, y[r]), rtol=1e-10, atol=1e-12)
             pre = x @ layers[0].T + layers[1]
             for i in range(2, len(layers) - 2, 2):
-                pre = torch.relu(pre) @ layers[i].T + layers[i + 1]
+                pre = activate(cfg.activation, pre) @ layers[i].T + layers[i + 1]
             active, own = (pre > 0).double(), torch.sign(layers[-2][0])
             delta = own * (active[y[r] > 0].mean(0) - active[y[r] < 0].mean(0))
             torch.testing.assert_close(res.asymmetry[-1, r], delta.mean(), rtol=1e-10, atol=1e-12)
