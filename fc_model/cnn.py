@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -159,6 +160,23 @@ class CnnRun:
     cam_labels: torch.Tensor  # cam_images
 
 
+class _ChannelsLastGradient(torch.autograd.Function):
+    """The identity, whose backward hands the gradient on in channels-last storage.
+
+    The last map is read flattened (``logits``), so its gradient comes back in the default layout
+    while the ReLU's output is channels-last, and ReLU's backward on two layouts took 12.7 ms a
+    call against 1.1 ms on one (a quarter of the CNN's training time, one AMD EPYC core). One copy
+    of the gradient puts both on one layout; the values are unchanged."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:  # noqa: ARG004
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:  # noqa: ARG004
+        return grad.contiguous(memory_format=torch.channels_last)
+
+
 def _conv_params(cfg: CnnSetting, gen: torch.Generator, R: int, dtype: torch.dtype) -> list[torch.Tensor]:
     """PyTorch's default init (``U(+-1/sqrt(fan_in))``), replicate-major: conv weights ``R x out x in x 3 x 3``,
     biases ``R x out``, then the head ``R x classes x (channels[-1] cam_side^2)`` and its bias."""
@@ -200,7 +218,7 @@ class _Nets:
             h = torch.relu(h)
             if i == 0:
                 h = F.max_pool2d(h, 2)
-        return h.view(n, G, -1, *h.shape[-2:])
+        return _ChannelsLastGradient.apply(h).view(n, G, -1, *h.shape[-2:])
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """``n x G x classes``: each net's linear head on its flattened last conv map."""
