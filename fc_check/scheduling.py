@@ -9,7 +9,11 @@ CNN's Grad-CAM check took 30 s on the second worker, 0.3 s beside its sibling).
 ``SHARED_RUNS`` declares the groups by test id, because the scheduler runs on the controller,
 which sees ids but not markers. (xdist's own ``--dist loadgroup`` reads ``xdist_group`` markers
 by suffixing ids on the workers, which pytest 9.2's node ids no longer carry, so it groups
-nothing there.) Every other test is its own unit, scheduled as under ``load``.
+nothing there.) Every other test is its own unit.
+
+Units are handed out costliest first (``EXPECTED_SECONDS``; longest processing time first), so that
+the workers finish together: in collection order, one worker ran the onset map (40 s) last while
+the other had been idle for 32 s (``ci``, 2 cores).
 """
 
 from __future__ import annotations
@@ -29,16 +33,78 @@ SHARED_RUNS: dict[str, str] = {
 }
 
 
+# Seconds a test takes under ``ci`` with one thread (``-n 2`` on 2 cores, AMD EPYC), rounded: only the
+# order they give matters, not the figures. A test not listed counts as 0 and runs after the listed
+# ones, in collection order. A key is a test id, or a test function (``file::function``) whose
+# instances each count it where their own id is not listed.
+EXPECTED_SECONDS: dict[str, float] = {
+    "theorems/test_theorem_4_1.py::test_t0_scaling": 92,
+    "properties/test_digits.py::test_distillation": 86,
+    "properties/test_theory_matching.py::test_theory_matching": 50,
+    "maps/test_boundary_persistence.py::test_persistence_boundary": 47,
+    "properties/test_digits_figure1.py::test_three_families": 42,
+    "properties/test_figure_3d_depth.py::test_depth_3": 40,
+    "maps/test_onset.py::test_onset_map": 39,
+    "properties/test_figure_3d_depth.py::test_depth_4": 36,
+    "properties/test_distillation.py::test_relu_student": 36,
+    "properties/test_figure_3d.py::test_figure_3d": 32,
+    "properties/test_figure_6_cnn.py::test_feature_visualisation": 33,
+    "maps/test_boundary_contamination.py::test_contamination_boundary": 19,
+    "theorems/test_lemma_1_2.py::test_rate": 19,
+    "maps/test_persistence.py::test_persistence_map": 18,
+    "properties/test_digits_figure4.py::test_activation_rates": 17,
+    "properties/test_dose_response.py::test_dose_response": 16,
+    "theorems/test_lemma_1_1.py::test_linear_background_projection_zero": 15,
+    "theorems/test_theorem_4_2.py::test_background_tracks_asymmetry": 14,
+    "theorems/test_lemma_1_1.py::test_relu_background_projection_tracks_asymmetry": 9,
+    "maps/test_contamination.py::test_contamination_map": 9,
+    "maps/test_boundary_ood_gap.py::test_ood_gap_boundary": 8,
+    "theorems/test_theorem_4_3.py::test_ood_error_grows_with_background": 8,
+    "properties/test_digits.py::test_contamination": 7,
+    "theorems/test_theorem_4_1.py::test_persistence": 6,
+    "theorems/test_lemma_1_2.py::test_hoeffding_exceedance": 6,
+    "maps/test_boundary_onset.py::test_onset_boundary": 5,
+    "theorems/test_theorem_4_2.py::test_contamination_ratio": 4,
+    "properties/test_distillation.py::test_linear_student": 4,
+    "theorems/test_theorem_4_2.py::test_own_core_growth": 4,
+    # the unit tests (the second command) that run checks, trainings or pytest itself
+    "tests/test_boundaries.py::test_scaled_background_moves_the_persistence_crossing_above_the_edge": 32,
+    "tests/test_calibration.py::test_a_study_without_the_heavy_families_says_so_per_claim": 25,
+    "tests/test_scheduling.py::test_a_group_runs_on_one_worker": 25,
+    "tests/test_report_tools.py::test_two_shards_merge_to_the_unsharded_run": 21,
+    "tests/test_mutants.py::test_check_fails_on_its_mutant[figure-3abc/theory-matching]": 20,
+    "tests/test_mutants.py::test_check_fails_on_its_mutant[figure-3d/depth-3]": 19,
+    "tests/test_report.py::test_xdist_run_merges_every_worker_verdict": 15,
+    "tests/test_usage.py::test_recording_error_is_an_error_of_the_run_not_a_fail": 8,
+    "tests/test_mutants.py::test_check_fails_on_its_mutant[digits/three-families]": 9,
+    "tests/test_mutants.py::test_check_fails_on_its_mutant[distillation/relu-student]": 9,
+    "tests/test_calibration.py::test_pool_batches_run_in_worker_processes_give_the_same_replicates": 9,
+    "tests/test_report_tools.py::test_build_and_merge_command_line": 8,
+}
+
+
+def _function_key(nodeid: str) -> tuple[str, str]:
+    path, _, rest = nodeid.partition("::")
+    return path, rest.split("[", 1)[0].split("::", 1)[0]
+
+
+def expected_seconds(nodeid: str) -> float:
+    """``EXPECTED_SECONDS`` of a test id (its own entry, else its function's; 0 where neither)."""
+    if nodeid in EXPECTED_SECONDS:
+        return EXPECTED_SECONDS[nodeid]
+    path, function = _function_key(nodeid)
+    return EXPECTED_SECONDS.get(f"{path}::{function}", 0.0)
+
+
 def shared_run_group(nodeid: str) -> str | None:
     """The group of a test id under ``SHARED_RUNS`` (``None``: the test shares no memoised run)."""
-    path, _, rest = nodeid.partition("::")
-    function = rest.split("[", 1)[0].split("::", 1)[0]
+    path, function = _function_key(nodeid)
     return SHARED_RUNS.get(f"{path}::{function}") or SHARED_RUNS.get(path)
 
 
-def make_scheduler(config: Any, log: Any) -> Any:
-    """xdist's scope scheduling with a scope per shared-run group and one per other test, or ``None``
-    where this xdist has no scope scheduler (xdist then schedules as it would without this plugin)."""
+def scheduler_class() -> type | None:
+    """xdist's scope scheduling with a scope per shared-run group and one per other test, handed out
+    costliest first; ``None`` where this xdist has no scope scheduler."""
     try:
         from xdist.scheduler import LoadScopeScheduling
     except ImportError:
@@ -48,4 +114,18 @@ def make_scheduler(config: Any, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             return shared_run_group(nodeid) or nodeid
 
-    return SharedRunScheduling(config, log)
+        def _assign_work_unit(self, node: Any) -> None:
+            # xdist hands out the unit at the head of its queue: put the costliest pending one there
+            # (the first of equals, so that units of no listed cost keep xdist's order)
+            if self.workqueue and hasattr(self.workqueue, "move_to_end"):
+                costliest = max(self.workqueue, key=lambda scope: sum(map(expected_seconds, self.workqueue[scope])))
+                self.workqueue.move_to_end(costliest, last=False)
+            super()._assign_work_unit(node)
+
+    return SharedRunScheduling
+
+
+def make_scheduler(config: Any, log: Any) -> Any:
+    """The scheduler of ``scheduler_class``, or ``None`` (xdist then schedules as it would without this plugin)."""
+    cls = scheduler_class()
+    return None if cls is None else cls(config, log)
