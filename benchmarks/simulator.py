@@ -28,6 +28,15 @@ Each figure is the median of REPEATS runs measured side by side in this one proc
 * output_layer: the general setting's one-unit output layer (activation, layer, and their
   gradients; R = 12, n = 1000, width 256, as Figure 3(d) under ``ci``) as a batched product with one
   column over the product-and-sum ``fc_model.general`` uses.
+* general_gradients: a Figure 3(d)-sized ``train_general`` run (R = 12, 200 iterations, one thread),
+  whose gradients are written by hand a few replicates at a time, over the same run with
+  autograd over the whole batch (what ``fc_model.general`` did before; written out here).
+* row_gather: drawing a digits batch (48 replicates x 64 rows of 64 pixels) with ``torch.gather``
+  and its index expanded over the pixels, over ``fc_model.digits._gather`` (whole rows by
+  ``index_select``).
+* relu_layouts: ReLU's backward on the CNN's last map (32 images x 256 channels of 8 x 8, stored
+  channels-last) when the gradient arrives in the default layout, over the same with the gradient
+  in channels-last storage (what ``fc_model.cnn`` arranges; the copy is included).
 * freed_memory: a Figure 3(d)-sized ``train_general`` run (R = 12, 200 iterations) in a fresh
   process with glibc's allocator defaults over one with ``fc_check.devices.keep_freed_memory`` (what
   the pytest plugin does for its own process; its xdist workers inherit glibc's variables instead,
@@ -248,6 +257,52 @@ def output_layer(R: int = 12, n: int = 1000, width: int = 256) -> tuple[float, f
     return timed(lambda: [as_bmm() for _ in range(20)]) / 20, timed(lambda: [as_sum() for _ in range(20)]) / 20
 
 
+def general_gradients(iterations: int = 200) -> tuple[float, float]:
+    """Median time (s) of a Figure 3(d)-sized run (R = 12), autograd over the whole batch, then ``train_general``."""
+    from fc_model.data import orthonormal_columns
+    from fc_model.general import init_params
+
+    cfg, R = GeneralSetting(iterations=iterations, record_every=iterations), 12
+
+    def autograd_run() -> None:  # the loop ``train_general`` ran before its gradients were written by hand
+        M = orthonormal_columns(generator(0, "dictionary", DEVICE), R, cfg.d, cfg.k_core + cfg.k_bg, torch.float32)
+        z, y = general_data(cfg, generator(0, "train", DEVICE), R, cfg.n_train, torch.float32, ood=False)
+        W1, b1, W2, b2 = init_params(cfg, generator(0, "init", DEVICE), R, torch.float32)
+        W1t, W2t = W1.transpose(1, 2).contiguous(), W2.transpose(1, 2).contiguous()
+        params = [p.requires_grad_(True) for p in (W1t, b1, W2t, b2)]
+        opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        Mt = M.transpose(1, 2).contiguous()
+        for _ in range(iterations):
+            f = (torch.relu(torch.baddbmm(b1, z, torch.bmm(Mt, W1t))) * W2t.transpose(1, 2)).sum(-1) + b2.squeeze(-1)
+            opt.zero_grad(set_to_none=True)
+            F.softplus(-y * f).mean(-1).sum().backward()
+            opt.step()
+
+    return timed(autograd_run, repeats=3), timed(lambda: train_general(cfg, R, 0, device=DEVICE), repeats=3)
+
+
+def row_gather(R: int = 48, n: int = 1258, batch: int = 64, width: int = 64) -> tuple[float, float]:
+    """Median time (s) of drawing one batch of rows per replicate: ``gather`` with an expanded index, then ``_gather``."""
+    from fc_model.digits import _gather
+
+    gen = torch.Generator(device=DEVICE).manual_seed(0)
+    x = torch.rand((R, n, width), generator=gen, device=DEVICE)
+    j = torch.randint(n, (R, batch), generator=gen, device=DEVICE)
+    return (timed(lambda: [x.gather(1, j.unsqueeze(-1).expand(-1, -1, width)) for _ in range(100)]) / 100,
+            timed(lambda: [_gather(x, j) for _ in range(100)]) / 100)
+
+
+def relu_layouts(n: int = 32, channels: int = 256, side: int = 8) -> tuple[float, float]:
+    """Median time (s) of ReLU's backward on a channels-last map: the gradient in the default layout, then
+    copied to channels-last first."""
+    gen = torch.Generator(device=DEVICE).manual_seed(0)
+    out = torch.relu(torch.randn((n, channels, side, side), generator=gen, device=DEVICE)).contiguous(memory_format=torch.channels_last)
+    grad = torch.randn((n, channels, side, side), generator=gen, device=DEVICE)
+    mixed = timed(lambda: [torch.ops.aten.threshold_backward(grad, out, 0) for _ in range(50)]) / 50
+    one = timed(lambda: [torch.ops.aten.threshold_backward(grad.contiguous(memory_format=torch.channels_last), out, 0) for _ in range(50)]) / 50
+    return mixed, one
+
+
 _FRESH_RUN = """
 import resource, sys, time, torch
 from fc_check.devices import keep_freed_memory
@@ -278,7 +333,7 @@ def freed_memory(repeats: int = 3) -> dict[str, tuple[float, float, float]]:
 
 
 ROWS = ("speedup_vs_naive", "batched_vs_loop", "latent_d_independence", "general_setting", "gflops_fraction", "throughput",
-        "subnormal_flush", "output_layer", "freed_memory")
+        "subnormal_flush", "output_layer", "general_gradients", "row_gather", "relu_layouts", "freed_memory")
 
 
 def main() -> None:
@@ -339,6 +394,19 @@ def main() -> None:
         rows += [("general output layer fwd+bwd, batched product with one column (ms)", as_bmm * 1e3),
                  ("the same as product and sum over the width (ms)", as_sum * 1e3)]
         out["output_layer"] = round(as_bmm / as_sum, 2)
+    if "general_gradients" in only:
+        by_autograd, by_hand = general_gradients()
+        rows += [("general run, R=12, 200 it, autograd over the whole batch (s)", by_autograd), ("the same, gradients by hand, a few replicates at a time (s)", by_hand)]
+        out["general_gradients"] = round(by_autograd / by_hand, 2)
+    if "row_gather" in only:
+        gathered, selected = row_gather()
+        rows += [("digits batch, gather with an expanded index (ms)", gathered * 1e3), ("the same rows by index_select (ms)", selected * 1e3)]
+        out["row_gather"] = round(gathered / selected, 2)
+    if "relu_layouts" in only:
+        mixed, one = relu_layouts()
+        rows += [("ReLU backward, channels-last map, default-layout gradient (ms)", mixed * 1e3),
+                 ("the same, gradient copied to channels-last first (ms)", one * 1e3)]
+        out["relu_layouts"] = round(mixed / one, 2)
     if "freed_memory" in only:
         mem = freed_memory(min(REPEATS, 3)) if cpu else {}
         for mode, label in (("default", "glibc's defaults"), ("keep", "freed memory kept")):
