@@ -73,3 +73,36 @@ def test_xdist_run_merges_every_worker_verdict(tmp_path: Path) -> None:
     assert len(list((report / VERDICT_DIR).glob("*.jsonl"))) >= 2  # both workers wrote their own file
     assert (report / "index.html").exists() and "fc-verify claims" in proc.stdout
     assert all(v["replay"].startswith("pytest ") and v["level"] > 0 or v["level"] == 0 for v in results["verdicts"])
+
+
+def test_a_check_repeated_with_the_same_arguments_runs_and_is_recorded_once() -> None:
+    """Hypothesis's generated example can equal the pinned one; the check is a seeded function of its
+    arguments, so ``fc.check`` reuses the outcome (and still asserts on it) instead of running it again."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pytest
+
+    from fc_check.common import mean_at_most
+    from fc_check.plugin import FcContext
+    from fc_check.verdict import Outcome
+
+    calls: list[int] = []
+
+    def check(regime: int, *, level: float, device: str) -> Outcome:
+        calls.append(regime)
+        f = mean_at_most("theorem-4.4/no-contamination", "a statistic", np.linspace(0.09, 0.11, 16) * regime, 0.2, level)
+        return Outcome([f], {"regime": regime}, 0)
+
+    appended: list[dict] = []
+    state = SimpleNamespace(budget=SimpleNamespace(per_assertion=1e-3, total=1e-2), device="cpu", requested_device="cpu",
+                            profile=SimpleNamespace(name="ci"), torch_version=None, errors=[], append=appended.append)
+    ctx = FcContext(state, "theorems/test_x.py::test_y", SimpleNamespace(getoption=lambda *a, **k: None))  # type: ignore[arg-type]
+    first = ctx.check(check, 1)
+    assert ctx.check(check, 1) is first and calls == [1]
+    with pytest.raises(AssertionError):  # another regime runs, and a FAIL is still asserted
+        ctx.check(check, 3)
+    with pytest.raises(AssertionError):  # ... and asserted again when reused
+        ctx.check(check, 3)
+    assert calls == [1, 3]
+    assert [r["regime"] for r in appended if r["kind"] == "verdict"] == [{"regime": 1}, {"regime": 3}]
