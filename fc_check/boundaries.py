@@ -337,15 +337,15 @@ class CellPools:
         """``sample`` with every batch drawn from the pool of its axis value (filled on first use)."""
 
         def draw(x: float, series: Series, replicates: int, seed: int) -> np.ndarray:
-            key, name = (series, round(float(x), 12)), self._key_seed(series, x)
+            key, pool_seed = (series, round(float(x), 12)), self._key_seed(series, x)
             if key not in self.pools:
-                values = np.asarray(sample(x, series, self.size, name)).ravel()
+                values = np.asarray(sample(x, series, self.size, pool_seed)).ravel()
                 if values.size != self.size:
                     raise ValueError(f"the sampler gave {values.size} values for a pool of {self.size}")
                 self.pools[key] = values
                 self.replicates_run += self.size
             pool = self.pools[key]
-            idx = np.random.default_rng([name, int(seed) % (2**63)]).integers(0, pool.size, replicates)
+            idx = np.random.default_rng([pool_seed, int(seed) % (2**63)]).integers(0, pool.size, replicates)
             return pool[idx]
 
         return draw

@@ -18,6 +18,7 @@ the other had been idle for 32 s (``ci``, 2 cores).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 # test file, or file::test function (parameters stripped) -> the group of tests that share a memoised run
@@ -88,6 +89,7 @@ def _function_key(nodeid: str) -> tuple[str, str]:
     return path, rest.split("[", 1)[0].split("::", 1)[0]
 
 
+@functools.cache  # the scheduler sums these over every pending unit at each hand-out
 def expected_seconds(nodeid: str) -> float:
     """``EXPECTED_SECONDS`` of a test id (its own entry, else its function's; 0 where neither)."""
     if nodeid in EXPECTED_SECONDS:

@@ -200,7 +200,7 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
     latent = cfg.optimizer == "sgd"
     if latent:
         trainable[0] = torch.bmm(Mt, W1t)
-    params = [p.requires_grad_(True) for p in trainable]
+    params = trainable  # plain tensors: their gradients are written by hand (``backprop``), no graph is built
     first = params[0]  # W1^T (R x d x width) or, under SGD, P (R x (k_core + k_bg) x width)
     if cfg.optimizer == "adamw":
         opt: torch.optim.Optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -297,11 +297,10 @@ def train_general(cfg: GeneralSetting, replicates: int, seed: int, *, device: st
             torch.bmm(M_rows[s], torch.bmm(zs.transpose(1, 2), delta), out=grads[0][s])  # dL/dW1^T = M (z^T delta): x = M z
 
     for it in range(cfg.iterations + 1):
-        with torch.no_grad():
-            for i in range(0, R, chunk):
-                backprop(slice(i, min(R, i + chunk)))
+        for i in range(0, R, chunk):
+            backprop(slice(i, min(R, i + chunk)))
         if it % cfg.record_every == 0 or it == cfg.iterations:
-            record(it, train_loss, latent_weights().detach())
+            record(it, train_loss, latent_weights())
         if it == cfg.iterations:
             break
         opt.step()
